@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make series   run every notebook in order (headless), executed copies in executed/
+#   make test     unit tests + every notebook through pytest --nbval-lax
+# Both create (or reuse) the virtual environment .venv and install the project into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.bayeskit-installed
+
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PYTHONHASHSEED := 0
+
+.PHONY: series test install lab benchmark clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+series: $(STAMP)
+	$(PY) scripts/run_series.py
+
+test: $(STAMP)
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly -q
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/metropolis_vs_emcee.py
+	$(PY) benchmarks/problem_vectorisation.py
+
+clean:
+	rm -rf executed build .pytest_cache
