@@ -1,0 +1,262 @@
+"""``Problem``: the one model interface every engine consumes.
+
+A Problem knows its parameters (names, shapes, which are discrete) and gives, all vectorised over a
+leading batch axis ``(n, ndim) -> (n,)``: ``log_prior``, ``log_likelihood``, ``log_posterior``, and
+``prior_transform`` (unit cube -> parameters) for nested sampling.
+
+Two ways to build one:
+
+* ``Problem.from_pymc(model)``, the usual path: the model is written once, in PyMC;
+* ``Problem(priors={name: scipy.stats frozen distribution}, log_likelihood=f)``, the from-scratch path.
+
+Semantics shared by both: a point outside the support has log-density ``-inf``, and one bad point in
+a batch never changes the values of the others; a NaN is never turned into a number (it raises).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from scipy import stats
+
+from bayeskit._checks import as_rng
+from bayeskit.layout import Layout
+
+__all__ = ["Problem"]
+
+LogLikelihood = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+def _combine(prior_terms: np.ndarray, lik_terms: np.ndarray, term_names: list[str], x: np.ndarray, want: str) -> np.ndarray:
+    """Sum per-term log-densities ``(n, k)`` point by point.
+
+    A point with any prior term at ``-inf`` is outside the support: its answer is ``-inf`` whatever
+    the other terms say (a child density evaluated at an invalid parent value may be NaN).
+    Any other NaN is an error.
+    """
+    outside = np.any(prior_terms == -np.inf, axis=1)
+    parts = {"prior": prior_terms, "likelihood": lik_terms, "posterior": np.hstack([prior_terms, lik_terms])}[want]
+    offset = 0 if want != "likelihood" else prior_terms.shape[1]
+    nan_rows = np.flatnonzero(np.isnan(parts).any(axis=1) & ~outside)
+    if nan_rows.size:
+        i = nan_rows[0]
+        k = int(np.flatnonzero(np.isnan(parts[i]))[0])
+        raise ValueError(
+            f"the log-density term of {term_names[offset + k]!r} is NaN at batch index {i} "
+            f"(point {x[i].tolist()}), although every parameter is inside its support"
+        )
+    with np.errstate(invalid="ignore"):
+        total = np.sum(np.where(np.isnan(parts), 0.0, parts), axis=1)
+    total[outside] = -np.inf
+    return total
+
+
+class Problem:
+    """A Bayesian model in the form every engine consumes.
+
+    Parameters
+    ----------
+    priors
+        ``{name: frozen scipy.stats distribution}`` for scalar parameters, or
+        ``{name: (frozen distribution, shape)}`` for i.i.d. vector parameters. Discrete
+        distributions (``rv_discrete``) make integer-valued parameters.
+    log_likelihood
+        ``f(params) -> (n,)`` where ``params`` maps each name to an array of shape ``(n, *shape)``.
+        Checked on entry at a few prior draws: it must return finite values of the right shape.
+    name
+        Optional label used in messages and tables.
+
+    Attributes
+    ----------
+    layout : Layout
+        Names, shapes and discreteness of the parameters, in flat-vector order.
+    n_evaluations : int
+        Points evaluated so far by ``log_posterior`` and ``log_likelihood`` (engines report differences).
+    pymc_model
+        The PyMC model behind a Problem built with :meth:`from_pymc`, else None.
+    """
+
+    def __init__(self, priors: Mapping[str, Any], log_likelihood: LogLikelihood, *, name: str | None = None):
+        if not callable(log_likelihood):
+            raise TypeError(f"log_likelihood must be callable, got {type(log_likelihood).__name__}")
+        if not priors:
+            raise ValueError("priors must name at least one parameter")
+        dists, shapes, discrete = {}, [], []
+        for pname, spec in priors.items():
+            dist, shape = spec if isinstance(spec, tuple) else (spec, ())
+            shape = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)
+            if not hasattr(dist, "dist") or not hasattr(dist, "ppf"):
+                raise TypeError(
+                    f"prior of {pname!r} must be a frozen scipy.stats distribution such as stats.norm(0, 1), "
+                    f"got {type(dist).__name__}"
+                )
+            dists[pname] = dist
+            shapes.append(shape)
+            discrete.append(isinstance(dist.dist, stats.rv_discrete))
+        self.layout = Layout(tuple(dists), tuple(shapes), tuple(discrete))
+        self.name = name
+        self.pymc_model = None
+        self.n_evaluations = 0
+        self._dists = dists
+        self._user_loglik = log_likelihood
+        self._check_on_entry()
+
+    # ------------------------------------------------------------------ construction from PyMC
+    @classmethod
+    def from_pymc(cls, model, *, name: str | None = None) -> "Problem":
+        """Build a Problem from a PyMC model (see :mod:`bayeskit.pymc_bridge`)."""
+        from bayeskit.pymc_bridge import compile_model
+
+        self = cls.__new__(cls)
+        compiled = compile_model(model)
+        self.layout = compiled.layout
+        self.name = name if name is not None else (model.name or None)
+        self.pymc_model = model
+        self.n_evaluations = 0
+        self._compiled = compiled
+        return self
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def ndim(self) -> int:
+        return self.layout.ndim
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.layout.names
+
+    @property
+    def has_discrete(self) -> bool:
+        return any(self.layout.discrete)
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{n}{list(s) if s else ''}{' (int)' if d else ''}"
+            for n, s, d in zip(self.layout.names, self.layout.shapes, self.layout.discrete)
+        )
+        src = "pymc" if self.pymc_model is not None else "scipy priors"
+        return f"Problem({self.name or 'unnamed'}: {params}; from {src})"
+
+    # ------------------------------------------------------------------ evaluation
+    def _check_points(self, x, what: str = "x") -> np.ndarray:
+        arr = np.asarray(x, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != self.ndim:
+            raise ValueError(
+                f"{what} must have shape (n, {self.ndim}) (a batch of points; use x[None, :] for one point), "
+                f"got {np.shape(x)}"
+            )
+        bad = np.argwhere(~np.isfinite(arr))
+        if bad.size:
+            raise ValueError(f"{what} contains a non-finite value at (row, column) {tuple(int(i) for i in bad[0])}")
+        return arr
+
+    def _terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Per-term log-densities: prior terms ``(n, n_params)``, likelihood terms ``(n, k)``, names."""
+        if self.pymc_model is not None:
+            prior, lik = self._compiled.terms(x)
+            names = list(self._compiled.term_names)
+        else:
+            values = self.layout.split(x)
+            prior = np.column_stack([
+                self._prior_logpdf(n, values[n]).reshape(len(x), -1).sum(axis=1) for n in self.layout.names
+            ])
+            lik = np.zeros((len(x), 1))
+            inside = ~np.any(prior == -np.inf, axis=1)
+            if inside.any():
+                sub = {k: v[inside] for k, v in values.items()}
+                out = np.asarray(self._user_loglik(sub), dtype=float).reshape(-1)
+                if out.shape != (int(inside.sum()),):
+                    raise ValueError(
+                        f"log_likelihood must return shape ({int(inside.sum())},) for a batch of that many points, "
+                        f"got {np.shape(self._user_loglik(sub))}"
+                    )
+                if np.any(out == np.inf):
+                    raise ValueError("log_likelihood returned +inf")
+                lik[inside, 0] = out
+            names = list(self.layout.names) + ["log_likelihood"]
+        # a discrete parameter at a non-integer value is outside its support
+        mask = self.layout.discrete_mask
+        if mask.any():
+            off = np.any(x[:, mask] != np.rint(x[:, mask]), axis=1)
+            prior[off, 0] = -np.inf
+        return prior, lik, names
+
+    def _prior_logpdf(self, name: str, value: np.ndarray) -> np.ndarray:
+        dist = self._dists[name]
+        return dist.logpmf(value) if isinstance(dist.dist, stats.rv_discrete) else dist.logpdf(value)
+
+    def log_prior(self, x) -> np.ndarray:
+        """Log prior density at each row of ``x`` ``(n, ndim)``; ``-inf`` outside the support."""
+        x = self._check_points(x)
+        prior, lik, names = self._terms(x)
+        return _combine(prior, lik, names, x, "prior")
+
+    def log_likelihood(self, x) -> np.ndarray:
+        """Log likelihood at each row of ``x``; ``-inf`` where a parameter is outside its support."""
+        x = self._check_points(x)
+        self.n_evaluations += len(x)
+        prior, lik, names = self._terms(x)
+        out = _combine(prior, lik, names, x, "likelihood")
+        out[np.any(prior == -np.inf, axis=1)] = -np.inf
+        return out
+
+    def log_posterior(self, x) -> np.ndarray:
+        """Unnormalised log posterior (log prior + log likelihood) at each row of ``x``."""
+        x = self._check_points(x)
+        self.n_evaluations += len(x)
+        prior, lik, names = self._terms(x)
+        return _combine(prior, lik, names, x, "posterior")
+
+    def prior_transform(self, u) -> np.ndarray:
+        """Map points of the unit cube ``(n, ndim)`` to parameters distributed as the prior.
+
+        Each coordinate goes through its prior's inverse CDF, parents before children, so a prior
+        whose parameters depend on other parameters is transformed correctly.
+        """
+        u = self._check_points(u, "u")
+        outside = np.argwhere((u < 0) | (u > 1))
+        if outside.size:
+            r, c = (int(i) for i in outside[0])
+            raise ValueError(f"prior_transform takes values in [0, 1]; u[{r}, {c}] = {u[r, c]}")
+        if self.pymc_model is not None:
+            return self._compiled.transform(u)
+        parts = {}
+        for name, sl in self.layout.slices.items():
+            dist = self._dists[name]
+            values = dist.ppf(u[:, sl])
+            if isinstance(dist.dist, stats.rv_discrete):  # scipy's ppf(0) is lower - 1, outside the support
+                values = np.maximum(values, dist.support()[0])
+            parts[name] = values
+        return np.concatenate([parts[n] for n in self.layout.names], axis=1).astype(float)
+
+    # ------------------------------------------------------------------ helpers for engines
+    def initial_points(self, n: int, seed=None) -> np.ndarray:
+        """``n`` starting points inside the support, spread over the central half of the prior."""
+        rng = as_rng(seed)
+        for _ in range(20):
+            try:
+                x = self.prior_transform(rng.uniform(0.25, 0.75, size=(n, self.ndim)))
+            except NotImplementedError:
+                x = self._compiled.initial_points(n, rng)
+            ok = np.isfinite(self.log_posterior(x))
+            if ok.all():
+                return x
+        raise ValueError("could not find starting points with finite log posterior; pass initial points explicitly")
+
+    def _check_on_entry(self) -> None:
+        """Evaluate the user's log-likelihood at a few prior draws: right shape, no NaN."""
+        u = np.random.default_rng(0).uniform(0.2, 0.8, size=(3, self.ndim))
+        x = self.prior_transform(u)
+        try:
+            values = self.layout.split(x)
+            out = np.asarray(self._user_loglik(values), dtype=float)
+        except Exception as exc:  # re-raised with context
+            raise ValueError(f"log_likelihood failed on a batch of 3 prior draws {x.tolist()}: {exc}") from exc
+        if out.shape != (3,):
+            raise ValueError(
+                "log_likelihood must be vectorised: given each parameter as an array with a leading batch "
+                f"axis (here 3 points), it must return shape (3,), got {out.shape}"
+            )
+        if np.any(np.isnan(out)):
+            raise ValueError(f"log_likelihood returned NaN at prior draws {x.tolist()}: {out.tolist()}")
