@@ -1,0 +1,18 @@
+"""bayeskit: the shared pieces of a hands-on course in Bayesian computation.
+
+* :class:`Problem`, the one model interface every engine consumes (from PyMC or from scratch);
+* :func:`metropolis`, a from-scratch vectorised, adaptive random-walk Metropolis sampler;
+* :func:`sample`, one call to run a Problem on metropolis, emcee, PyMC, UltraNest or ADVI;
+* :func:`compare`, engine-by-engine tables against exact references;
+* modules :mod:`~bayeskit.diagnostics`, :mod:`~bayeskit.exact`, :mod:`~bayeskit.models`,
+  :mod:`~bayeskit.data`, :mod:`~bayeskit.plots`.
+"""
+
+from bayeskit import data, diagnostics, exact, models, plots
+from bayeskit.compare import compare
+from bayeskit.engines import sample
+from bayeskit.problem import Problem
+from bayeskit.samplers.metropolis import metropolis
+
+__all__ = ["Problem", "compare", "data", "diagnostics", "exact", "metropolis", "models", "plots", "sample"]
+__version__ = "0.1.0"

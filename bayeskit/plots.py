@@ -1,0 +1,53 @@
+"""Plots used across the notebooks."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bayeskit.compare import _values
+from bayeskit.exact import Reference
+
+__all__ = ["plot_marginals"]
+
+
+def plot_marginals(
+    results: Mapping[str, az.InferenceData],
+    reference: Reference | None = None,
+    labels: Sequence[str] | None = None,
+    ncols: int = 4,
+    bins: int = 40,
+):
+    """Overlay every engine's marginal histogram on the exact marginal density, one panel per parameter.
+
+    Returns the matplotlib Figure.
+    """
+    first = next(iter(results.values()))
+    if labels is None:
+        labels = [lab for name in first.posterior.data_vars
+                  for lab in ([name] if first.posterior[name].ndim == 2 else
+                              [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*first.posterior[name].shape[2:])])]
+    n = len(labels)
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), squeeze=False)
+    for ax, label in zip(axes.flat, labels):
+        pooled = np.concatenate([_values(r, label).ravel() for r in results.values()])
+        lo, hi = np.quantile(pooled, [0.001, 0.999])
+        edges = np.linspace(lo, hi, bins + 1)
+        for engine, idata in results.items():
+            ax.hist(_values(idata, label).ravel(), bins=edges, density=True, histtype="step", lw=1.3, label=engine)
+        if reference is not None and label in reference.marginal_pdf:
+            grid = np.linspace(lo, hi, 400)
+            ax.plot(grid, reference.marginal_pdf[label](grid), "k--", lw=1.2, label="exact")
+        ax.set_title(label)
+        ax.set_xlabel("value")
+        ax.set_ylabel("density")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize="small")
+    fig.tight_layout()
+    return fig
