@@ -49,12 +49,12 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
         return problem.prior_transform(np.atleast_2d(u)) if vectorized else problem.prior_transform(u[None, :])[0]
 
     before = problem.n_evaluations
-    logging.getLogger("ultranest").setLevel(logging.INFO if progressbar else logging.WARNING)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ultranest-") as tmp:
         sampler = ultranest.ReactiveNestedSampler(
             labels, loglike, transform, log_dir=log_dir or tmp, resume="overwrite", vectorized=vectorized,
         )
+        _quiet_stream_handlers(progressbar)
         if slice_steps == "auto":
             slice_steps = 4 * problem.ndim if problem.ndim > 5 else None
         if slice_steps is not None:
@@ -65,6 +65,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
         result = sampler.run(show_status=progressbar, viz_callback=False, min_num_live_points=min_num_live_points,
                              **run_kwargs)
         del sampler
+        _drop_file_handlers(tmp)
     wall = time.perf_counter() - started
     samples = np.asarray(result["samples"], float)[None, :, :]
     weights = np.asarray(result["weighted_samples"]["weights"], float)
@@ -79,3 +80,19 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
         },
     )
+
+
+def _quiet_stream_handlers(progressbar: bool) -> None:
+    """UltraNest logs progress to stdout through its own handler; silence it unless progress is wanted."""
+    for handler in logging.getLogger("ultranest").handlers:
+        if not isinstance(handler, logging.FileHandler):
+            handler.setLevel(logging.INFO if progressbar else logging.WARNING)
+
+
+def _drop_file_handlers(folder: str) -> None:
+    """UltraNest registers its debug.log handler once per process; remove one that points into our temporary folder."""
+    logger = logging.getLogger("ultranest")
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.FileHandler) and handler.baseFilename.startswith(folder):
+            handler.close()
+            logger.removeHandler(handler)
