@@ -56,6 +56,24 @@ class CompiledModel:
         return x
 
 
+def _icdf(rv, u):
+    """``pm.icdf``, plus closed forms PyMC lacks (truncated normal)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if type(rv.owner.op).__name__ == "TruncatedNormalRV":
+        # x = mu + sigma * Phi^-1(Phi(a) + u (Phi(b) - Phi(a))), a and b the standardised bounds
+        mu, sigma, lower, upper = rv.owner.op.dist_params(rv.owner)
+
+        def phi(z):
+            return 0.5 * (1 + pt.erf(z / np.sqrt(2.0)))
+
+        p = phi((lower - mu) / sigma) + u * (phi((upper - mu) / sigma) - phi((lower - mu) / sigma))
+        x = mu + sigma * np.sqrt(2.0) * pt.erfinv(2 * p - 1)
+        return pt.clip(x, lower, upper)
+    return pm.icdf(rv, u)
+
+
 def _batched_inputs(matrix, variables):
     """Map each variable to its slice of the batch matrix, reshaped to ``(n, *shape)``."""
     import pytensor.tensor as pt
@@ -128,7 +146,7 @@ def compile_model(model) -> CompiledModel:
             rv = original[n]
             u = pt.tensor(f"u_{n}", shape=shape, dtype="float64")
             try:
-                x = pm.icdf(rv, u)
+                x = _icdf(rv, u)
             except NotImplementedError as exc:
                 raise NotImplementedError(
                     f"variable {n!r} ({type(rv.owner.op).__name__}) has no inverse CDF in PyMC, so the prior "

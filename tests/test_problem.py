@@ -160,3 +160,13 @@ def test_multivariate_distributions_are_refused():
         pm.MvNormal("z", mu=np.zeros(2), cov=np.eye(2))
     with pytest.raises(ValueError, match="'z' has a multivariate distribution"):
         Problem.from_pymc(model)
+
+
+def test_truncated_normal_transform_matches_scipy():
+    """PyMC has no inverse CDF for TruncatedNormal; bayeskit's closed form must equal scipy's ppf."""
+    with pm.Model() as model:
+        pm.TruncatedNormal("h", 5.0, 2.0, lower=0.0)
+    problem = Problem.from_pymc(model)
+    u = np.linspace(0, 0.9999, 2001)[:, None]
+    expected = stats.truncnorm(-2.5, np.inf, loc=5, scale=2).ppf(u[:, 0])
+    np.testing.assert_allclose(problem.prior_transform(u)[:, 0], expected, rtol=0, atol=1e-9)
