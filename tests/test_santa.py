@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bayeskit.models.santa import bag_score_exact, bag_score_mc, gift_types
+from bayeskit.models.santa import bag_score_exact, bag_score_mc, bag_weight_distribution, gift_types, local_search_bag
 
 
 @pytest.mark.parametrize("name", sorted(gift_types()))
@@ -51,3 +51,23 @@ def test_bad_compositions():
         bag_score_exact({"horse": 1.5})
     with pytest.raises(ValueError, match="the bag is empty"):
         bag_score_mc({"horse": 0})
+
+
+def test_weight_distribution_is_normalised_and_has_the_right_mean():
+    grid, pmf = bag_weight_distribution({"doll": 3, "book": 2}, h=0.001)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
+    # discretising down by at most h per gift: E[W_h] in (E[W] - 5h, E[W]]
+    exact_mean = 3 * 5.0 + 2 * 2.0
+    assert exact_mean - 5 * 0.001 < np.sum(grid * pmf) <= exact_mean + 1e-9
+
+
+def test_local_search_beats_every_single_type_bag():
+    path = local_search_bag(n_mc=20_000, seed=1)
+    best = path[-1]
+    scores = [step["expected_score"] for step in path]
+    assert scores == sorted(scores)  # each accepted move increases the score
+    # exact check (convolution bounds) that the bag found beats the best bag of a single type
+    found_lower = bag_score_exact(best["composition"])["expected_score_lower"]
+    for name in gift_types():
+        single = max(bag_score_exact({name: n})["expected_score_upper"] for n in range(1, 4 if name in ("bike", "coal") else 12))
+        assert found_lower > single, name
