@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from bayeskit._checks import seed_for_attrs
+
 from bayeskit.engines import require_continuous, require_pymc
 
 
@@ -43,7 +45,7 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, method="advi",
     tail = elbo[-max(1, len(elbo) // 10):]
     out = idata.__class__(posterior=idata.posterior[list(problem.layout.names)])
     out.attrs.update({
-        "engine": method, "seed": seed if isinstance(seed, int) else "none", "wall_time_s": wall,
+        "engine": method, "seed": seed_for_attrs(seed), "wall_time_s": wall,
         "fit_time_s": fit_time, "n_evaluations": int(len(elbo) * obj_n_mc), "iterations": int(len(elbo)),
         "elbo_final": float(np.mean(tail)), "elbo_final_sd": float(np.std(tail)), "elbo_history": elbo,
     })

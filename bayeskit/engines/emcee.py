@@ -17,7 +17,7 @@ import time
 import emcee
 import numpy as np
 
-from bayeskit._checks import as_rng
+from bayeskit._checks import as_rng, seed_for_attrs
 from bayeskit.engines import require_continuous
 from bayeskit.layout import to_inference_data
 
@@ -46,7 +46,7 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, tune=None, ini
     return to_inference_data(
         samples, problem.layout, sample_stats={"lp": lp},
         attrs={
-            "engine": "emcee", "seed": seed if isinstance(seed, int) else "none", "wall_time_s": wall,
+            "engine": "emcee", "seed": seed_for_attrs(seed), "wall_time_s": wall,
             "n_evaluations": problem.n_evaluations - before, "acceptance_rate": float(np.mean(sampler.acceptance_fraction)),
             "autocorr_time": np.asarray(tau, float), "tune": tune,
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayeskit._checks import as_rng
+from bayeskit._checks import as_rng, seed_for_attrs
 from bayeskit.samplers.metropolis import metropolis
 
 
@@ -20,6 +20,6 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, tune=None, ini
         problem.log_posterior, start, draws=draws, tune=tune, chains=chains, seed=rng,
         integer=problem.layout.discrete_mask, layout=problem.layout, progressbar=progressbar, **options,
     )
-    idata.attrs["seed"] = seed if isinstance(seed, int) else idata.attrs["seed"]
+    idata.attrs["seed"] = seed_for_attrs(seed)
     idata.attrs["n_evaluations"] = problem.n_evaluations - before
     return idata

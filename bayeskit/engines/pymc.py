@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from bayeskit._checks import seed_for_attrs
+
 from bayeskit.engines import require_pymc
 
 
@@ -42,7 +44,7 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, tune=None, ste
     step_names = sorted({type(s).__name__ for s in np.atleast_1d(step)}) if step is not None else None
     out = idata.__class__(posterior=idata.posterior[list(problem.layout.names)], sample_stats=stats)
     out.attrs.update({
-        "engine": "pymc", "seed": seed if isinstance(seed, int) else "none", "wall_time_s": wall,
+        "engine": "pymc", "seed": seed_for_attrs(seed), "wall_time_s": wall,
         "sampling_time_s": float(idata.posterior.attrs.get("sampling_time", np.nan)),
         "n_evaluations": n_evals if n_evals is not None else -1,
         "step": ",".join(step_names) if step_names else "auto", "tune": tune,

@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from bayeskit._checks import as_rng, seed_for_attrs
+
 from bayeskit.layout import to_inference_data
 
 
@@ -36,8 +38,8 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
 
     if chains not in (None, 1):
         raise ValueError(f"ultranest produces one set of equally weighted samples: chains must be 1 or None, got {chains}")
-    if seed is not None:
-        np.random.seed(int(seed))
+    if seed is not None:  # UltraNest draws from NumPy's global state
+        np.random.seed(int(seed) if isinstance(seed, (int, np.integer)) else int(as_rng(seed).integers(2**32 - 1)))
     labels = problem.layout.labels
 
     def loglike(x):
@@ -73,7 +75,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
     return to_inference_data(
         samples, problem.layout,
         attrs={
-            "engine": "ultranest", "seed": seed if isinstance(seed, int) else "none", "wall_time_s": wall,
+            "engine": "ultranest", "seed": seed_for_attrs(seed), "wall_time_s": wall,
             "n_evaluations": problem.n_evaluations - before, "log_evidence": float(result["logz"]),
             "log_evidence_err": float(result["logzerr"]), "ncall": int(result["ncall"]),
             "ess": ess,

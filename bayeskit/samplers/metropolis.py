@@ -199,7 +199,9 @@ def metropolis(
     proposal_sd
         Initial proposal standard deviation, scalar or per coordinate. Default ``2.38 / sqrt(ndim)``.
     adapt_covariance
-        Learn the proposal covariance from warm-up draws (adaptive Metropolis, Haario et al. 2001).
+        Learn the proposal covariance from warm-up draws (adaptive Metropolis, Haario et al. 2001), in
+        doubling windows after the first 10% of warm-up; needs ``tune >= 100`` (shorter warm-ups only
+        adapt the scale).
     var_names, layout
         Names for the coordinates (one scalar variable each), or a full :class:`~bayeskit.layout.Layout`.
         Default: one vector variable ``x``.
