@@ -197,9 +197,7 @@ class Problem:
         x = self._check_points(x)
         self.n_evaluations += len(x)
         prior, lik, names = self._terms(x)
-        out = _combine(prior, lik, names, x, "likelihood")
-        out[np.any(prior == -np.inf, axis=1)] = -np.inf
-        return out
+        return _combine(prior, lik, names, x, "likelihood")
 
     def log_posterior(self, x) -> np.ndarray:
         """Unnormalised log posterior (log prior + log likelihood) at each row of ``x``."""
