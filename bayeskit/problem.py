@@ -38,16 +38,19 @@ def _combine(prior_terms: np.ndarray, lik_terms: np.ndarray, term_names: list[st
     outside = np.any(prior_terms == -np.inf, axis=1)
     parts = {"prior": prior_terms, "likelihood": lik_terms, "posterior": np.hstack([prior_terms, lik_terms])}[want]
     offset = 0 if want != "likelihood" else prior_terms.shape[1]
-    nan_rows = np.flatnonzero(np.isnan(parts).any(axis=1) & ~outside)
-    if nan_rows.size:
-        i = nan_rows[0]
-        k = int(np.flatnonzero(np.isnan(parts[i]))[0])
-        raise ValueError(
-            f"the log-density term of {term_names[offset + k]!r} is NaN at batch index {i} "
-            f"(point {x[i].tolist()}), although every parameter is inside its support"
-        )
+    nan = np.isnan(parts)
+    if nan.any():
+        nan_rows = np.flatnonzero(nan.any(axis=1) & ~outside)
+        if nan_rows.size:
+            i = nan_rows[0]
+            k = int(np.flatnonzero(nan[i])[0])
+            raise ValueError(
+                f"the log-density term of {term_names[offset + k]!r} is NaN at batch index {i} "
+                f"(point {x[i].tolist()}), although every parameter is inside its support"
+            )
+        parts = np.where(nan, 0.0, parts)
     with np.errstate(invalid="ignore"):
-        total = np.sum(np.where(np.isnan(parts), 0.0, parts), axis=1)
+        total = np.sum(parts, axis=1)
     total[outside] = -np.inf
     return total
 
@@ -105,7 +108,8 @@ class Problem:
     # ------------------------------------------------------------------ construction from PyMC
     @classmethod
     def from_pymc(cls, model, *, name: str | None = None) -> "Problem":
-        """Build a Problem from a PyMC model (see :mod:`bayeskit.pymc_bridge`)."""
+        """Build a Problem from a PyMC model (see :mod:`bayeskit.pymc_bridge`). Observed data held in
+        ``pm.Data`` can be changed afterwards with ``pm.set_data`` (same shape) without rebuilding."""
         from bayeskit.pymc_bridge import compile_model
 
         self = cls.__new__(cls)
@@ -146,8 +150,8 @@ class Problem:
                 f"{what} must have shape (n, {self.ndim}) (a batch of points; use x[None, :] for one point), "
                 f"got {np.shape(x)}"
             )
-        bad = np.argwhere(~np.isfinite(arr))
-        if bad.size:
+        if not np.isfinite(arr).all():
+            bad = np.argwhere(~np.isfinite(arr))
             raise ValueError(f"{what} contains a non-finite value at (row, column) {tuple(int(i) for i in bad[0])}")
         return arr
 

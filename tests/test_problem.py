@@ -36,6 +36,20 @@ def test_from_pymc_matches_hand_written_numpy():
     assert problem.layout.names == ("w",) and problem.layout.shapes == ((10,),)
 
 
+def test_set_data_reaches_the_compiled_problem():
+    with pm.Model() as model:
+        y = pm.Data("y", np.array([1.0, 2.0]))
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("obs", mu, 1.0, observed=y)
+    problem = Problem.from_pymc(model)
+    x = np.array([[0.5], [-1.0]])
+    with model:
+        pm.set_data({"y": np.array([3.0, -4.0])})
+    expected = stats.norm(0, 1).logpdf(x[:, 0]) + stats.norm(x, 1).logpdf([3.0, -4.0]).sum(axis=1)
+    np.testing.assert_allclose(problem.log_posterior(x), expected, rtol=0, atol=3 * 1e-8)  # PyMC's constant, see above
+    np.testing.assert_allclose(problem.log_posterior(x), Problem.from_pymc(model).log_posterior(x), rtol=0, atol=1e-12)
+
+
 def test_a_bad_point_does_not_poison_its_batch():
     problem = Problem.from_pymc(two_switchpoint_model())
     good = np.array([10, 50, 1.0, 0.2, -0.1, 0.3])
