@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import arviz as az
@@ -45,7 +46,8 @@ class Layout:
         discrete = [False] * len(names) if discrete is None else list(discrete)
         return cls(tuple(names), ((),) * len(names), tuple(bool(d) for d in discrete))
 
-    @property
+    # cached: samplers ask for these on every density evaluation (frozen dataclasses allow it)
+    @cached_property
     def sizes(self) -> tuple[int, ...]:
         return tuple(math.prod(s) for s in self.shapes)
 
@@ -61,7 +63,7 @@ class Layout:
             start += size
         return out
 
-    @property
+    @cached_property
     def discrete_mask(self) -> np.ndarray:
         """Boolean mask over the flat vector: True where the coordinate is integer-valued."""
         return np.concatenate([np.full(size, d) for size, d in zip(self.sizes, self.discrete)]) if self.names else np.zeros(0, bool)
