@@ -22,8 +22,9 @@ def compare(
 ) -> pd.DataFrame:
     """One row per (engine, scalar parameter): mean, sd, HDI, bulk ESS, R-hat, ESS per second.
 
-    With a ``reference``: the exact mean and sd, and ``error_mcse``, the error of the mean in units of
-    its Monte Carlo standard error (``|error_mcse| < 4`` is what an honest sampler gives almost always).
+    With a ``reference``: the exact mean and sd, ``error_mcse``, the error of the mean in units of
+    its Monte Carlo standard error (``|error_mcse| < 4`` is what an honest sampler gives almost always),
+    and ``sd_error_mcse``, the same for the sd (``mcse_sd``, delta method).
     For engines whose draws are resampled from weighted samples (nested sampling) the draws contain
     duplicates, so their ESS is taken from ``idata.attrs["ess"]`` (Kish's ESS of the weights).
     Log-evidence columns are filled for engines that report one (and the exact value, if known).
@@ -39,13 +40,15 @@ def compare(
         if "ess" in idata.attrs:  # weighted draws resampled (nested sampling): the engine's own ESS
             table["ess_bulk"] = float(idata.attrs["ess"])
             table["mcse_mean"] = table["sd"] / np.sqrt(float(idata.attrs["ess"]))
+            table["mcse_sd"] = [diagnostics.mcse_sd(_values(idata, label), ess_override=idata.attrs["ess"])
+                                for label in table.index]
         for label, stats in table.iterrows():
             x = _values(idata, label)
             lo, hi = az.hdi(x.ravel(), hdi_prob=hdi_prob)
             row = {
                 "engine": engine, "parameter": label, "mean": stats["mean"], "sd": stats["sd"],
                 f"hdi_{(1 - hdi_prob) / 2:.0%}": lo, f"hdi_{1 - (1 - hdi_prob) / 2:.0%}": hi,
-                "mcse_mean": stats["mcse_mean"], "ess_bulk": stats["ess_bulk"], "r_hat": stats["r_hat"],
+                "mcse_mean": stats["mcse_mean"], "mcse_sd": stats["mcse_sd"], "ess_bulk": stats["ess_bulk"], "r_hat": stats["r_hat"],
                 "ess_per_s": stats["ess_bulk"] / wall if wall > 0 else np.nan,
                 "log_evidence": idata.attrs.get("log_evidence", np.nan),
                 "log_evidence_err": idata.attrs.get("log_evidence_err", np.nan),
@@ -54,6 +57,7 @@ def compare(
                 row["ref_mean"] = reference.mean[label]
                 row["ref_sd"] = reference.sd[label]
                 row["error_mcse"] = (stats["mean"] - reference.mean[label]) / stats["mcse_mean"]
+                row["sd_error_mcse"] = (stats["sd"] - reference.sd[label]) / stats["mcse_sd"]
                 row["ref_log_evidence"] = reference.log_evidence if reference.log_evidence is not None else np.nan
             rows.append(row)
     return pd.DataFrame(rows).set_index(["engine", "parameter"])

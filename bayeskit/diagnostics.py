@@ -28,6 +28,7 @@ __all__ = [
     "ess_tail",
     "rhat",
     "mcse_mean",
+    "mcse_sd",
     "summary",
 ]
 
@@ -162,8 +163,22 @@ def mcse_mean(draws) -> float:
     return float(x.std(ddof=1) / np.sqrt(ess(x)))
 
 
+def mcse_sd(draws, ess_override: float | None = None) -> float:
+    """Monte Carlo standard error of the sd, by the delta method on the variance.
+
+    The variance is the mean of ``d = (x - mean)^2``; its MCSE is ``sd(d) / sqrt(ESS of d)``, and
+    ``sd = sqrt(var)`` turns that into ``MCSE(var) / (2 sd)``. ``ess_override`` replaces the ESS of
+    ``d`` (for draws resampled from importance weights, whose ESS is Kish's).
+    """
+    x = _as_chains(draws)
+    sq = (x - x.mean()) ** 2
+    n_eff = ess(sq) if ess_override is None else float(ess_override)
+    var = sq.mean()
+    return float(np.sqrt(sq.var() / n_eff / (4 * var)))
+
+
 def summary(idata: az.InferenceData, var_names: list[str] | None = None) -> pd.DataFrame:
-    """Mean, sd, MCSE, bulk/tail ESS and R-hat of every scalar coordinate of ``idata.posterior``."""
+    """Mean, sd, their MCSEs, bulk/tail ESS and R-hat of every scalar coordinate of ``idata.posterior``."""
     rows = {}
     post = idata.posterior
     for name in var_names or list(post.data_vars):
@@ -178,6 +193,7 @@ def summary(idata: az.InferenceData, var_names: list[str] | None = None) -> pd.D
                 "mean": x.mean(),
                 "sd": x.std(ddof=1),
                 "mcse_mean": np.nan if constant else mcse_mean(x),
+                "mcse_sd": np.nan if constant else mcse_sd(x),
                 "ess_bulk": np.nan if constant else ess_bulk(x),
                 "ess_tail": np.nan if constant else ess_tail(x),
                 "r_hat": np.nan if constant or x.shape[0] < 2 else rhat(x),

@@ -30,6 +30,28 @@ def test_ess_and_rhat_match_arviz(chains, n, phi, skew):
     if chains > 1:
         assert d.rhat(x) == pytest.approx(float(az.rhat(x, method="rank")), rel=0.01)
     assert d.mcse_mean(x) == pytest.approx(np.ravel(az.mcse(x, method="mean"))[0], rel=0.01)
+    assert d.mcse_sd(x) == pytest.approx(arviz_mcse_sd(x), rel=0.01)
+
+
+def arviz_mcse_sd(x):
+    """``az.mcse(method="sd")``; ArviZ 0.23 fails there when numba is installed (it calls float() on a
+    1-element array), so it runs with ArviZ's numba path switched off."""
+    numba_was_on = az.Numba.numba_flag
+    az.Numba.disable_numba()
+    try:
+        return float(np.ravel(az.mcse(x, method="sd"))[0])
+    finally:
+        if numba_was_on:
+            az.Numba.enable_numba()
+
+
+def test_mcse_sd_of_independent_normal_draws():
+    # For n independent N(0, s^2) draws the sd estimate has standard error s / sqrt(2 n) (kurtosis 3);
+    # with n = 40000 the MCSE estimate itself is within ~1.5% (its ESS estimate and fourth moment).
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 3.0, size=(4, 10000))
+    assert d.mcse_sd(x) == pytest.approx(3.0 / np.sqrt(2 * x.size), rel=0.05)
+    assert d.mcse_sd(x, ess_override=x.size / 4) == pytest.approx(2 * 3.0 / np.sqrt(2 * x.size), rel=0.05)
 
 
 def test_ess_of_ar1_matches_theory():
