@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayeskit.exact import LinearGaussian, grid_posterior
-from bayeskit.models import ten_gift_model
+from bayeskit.exact import LinearGaussian, affine_grid_reference, grid_posterior
+from bayeskit.models import four_gift_model, ten_gift_model
 
 
 def test_grid_recovers_a_normalised_correlated_gaussian():
@@ -48,3 +48,42 @@ def test_bad_inputs():
         LinearGaussian.from_arrays(np.ones((2, 2)), [1, np.nan], 1.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="noise_sd must be positive"):
         LinearGaussian.from_arrays(np.ones((2, 2)), [1, 2], -1.0, 0.0, 1.0)
+
+
+def test_affine_grid_on_a_thin_gaussian_sheet():
+    # Four gifts on the precise scale: sds from 0.005 to 2, a grid along the eigen-axes with 21 points
+    # per axis. The trapezoid rule converges exponentially on a Gaussian: errors at rounding level.
+    exact = four_gift_model(noise_sd=0.01).exact
+    lam, vec = np.linalg.eigh(exact.cov)
+    ref = affine_grid_reference(exact.log_posterior, exact.mean, vec * np.sqrt(lam), [f"w[{i}]" for i in range(4)], n=21)
+    np.testing.assert_allclose(list(ref.mean.values()), exact.mean, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(list(ref.sd.values()), exact.sd, rtol=1e-9)
+    assert ref.log_evidence == pytest.approx(exact.log_evidence, abs=1e-9)
+
+
+def test_affine_grid_across_a_support_edge_converges_like_the_spacing():
+    # x ~ HalfNormal(1) (a jump of sqrt(2/pi) at 0), y | x ~ Normal(x, 0.1): a tilted ridge cut by x = 0.
+    # Across a jump the trapezoid rule errs by O(h): the error must stay below h (the spacing along the
+    # ridge, in x) and shrink at least in proportion to h.
+    def log_density(p):
+        x, y = p[:, 0], p[:, 1]
+        return np.where(x >= 0, stats.halfnorm.logpdf(np.abs(x)) + stats.norm.logpdf(y, x, 0.1), -np.inf)
+
+    scale = np.array([[1.0, -0.1], [1.0, 0.1]]) / np.sqrt(2)  # ridge axis first, then across it
+    exact_mean = np.sqrt(2 / np.pi)
+    errors = []
+    for n in (101, 201, 401):
+        ref = affine_grid_reference(log_density, [0.8, 0.8], scale, ["x", "y"], n=(n, n), half_width=(9, 8))
+        errors.append(abs(ref.mean["x"] - exact_mean))
+        h = 18 / (n - 1) / np.sqrt(2)  # spacing along the ridge, in x
+        assert ref.log_evidence == pytest.approx(0.0, abs=h)  # normalised density: log Z = 0
+        assert ref.sd["x"] == pytest.approx(np.sqrt(1 - 2 / np.pi), abs=h)
+        assert errors[-1] < h
+    assert errors[2] < errors[0] / 4  # at least first order: h / 4 gives an error 4 times smaller
+
+
+def test_affine_grid_refuses_a_box_that_cuts_the_posterior():
+    with pytest.raises(ValueError, match="faces"):
+        affine_grid_reference(lambda p: -0.5 * (p**2).sum(axis=1), [0.0, 0.0], np.eye(2), ["a", "b"], half_width=2)
+    with pytest.raises(ValueError, match="non-singular"):
+        affine_grid_reference(lambda p: -0.5 * (p**2).sum(axis=1), [0.0, 0.0], np.zeros((2, 2)), ["a", "b"])
