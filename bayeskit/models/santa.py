@@ -265,7 +265,8 @@ def pymc_prior(gift: GiftType, name: str, shape=None):
 
 def bag_model(gifts: list[str], bags: list[list[int]], bag_weights, noise_sd: float = 0.1):
     """PyMC model: gift ``j`` (of type ``gifts[j]``) has that type's prior; bag ``b`` weighs the sum of its
-    gifts plus Normal(0, noise_sd). Free variables are named ``g0_horse``, ``g1_doll``, ..."""
+    gifts plus Normal(0, noise_sd). Free variables are named ``g0_horse``, ``g1_doll``, ...; the bag
+    weights are the ``pm.Data`` container ``"bag_weights"`` (change them with ``pm.set_data``)."""
     import pymc as pm
 
     from bayeskit.models.gifts import design_matrix
@@ -282,5 +283,6 @@ def bag_model(gifts: list[str], bags: list[list[int]], bag_weights, noise_sd: fl
                 raise ValueError(f"unknown gift type {kind!r}; expected one of {sorted(types)}")
             weights.append(pymc_prior(types[kind], f"g{j}_{kind}"))
         w = pm.math.stack(weights)
-        pm.Normal("bags", mu=pm.math.dot(A, w), sigma=noise_sd, observed=y)
+        observed = pm.Data("bag_weights", y)
+        pm.Normal("bags", mu=pm.math.dot(A, w), sigma=noise_sd, observed=observed)
     return model
