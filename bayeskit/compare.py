@@ -26,7 +26,9 @@ def compare(
     its Monte Carlo standard error (``|error_mcse| < 4`` is what an honest sampler gives almost always),
     and ``sd_error_mcse``, the same for the sd (``mcse_sd``, delta method).
     For engines whose draws are resampled from weighted samples (nested sampling) the draws contain
-    duplicates, so their ESS is taken from ``idata.attrs["ess"]`` (Kish's ESS of the weights).
+    duplicates, so their ESS is taken from ``idata.attrs["ess"]`` (Kish's ESS of the weights), and
+    their MCSEs are the larger of that ESS's and the engine's own (``attrs["mcse_mean"]``,
+    ``attrs["mcse_sd"]``: nested sampling's bootstrap, which includes the randomness of the volumes).
     Log-evidence columns are filled for engines that report one (and the exact value, if known).
     """
     if not results:
@@ -42,6 +44,9 @@ def compare(
             table["mcse_mean"] = table["sd"] / np.sqrt(float(idata.attrs["ess"]))
             table["mcse_sd"] = [diagnostics.mcse_sd(_values(idata, label), ess_override=idata.attrs["ess"])
                                 for label in table.index]
+            for column in ("mcse_mean", "mcse_sd"):  # the engine's bootstrap errors, when larger
+                if len(np.atleast_1d(idata.attrs.get(column, []))) == len(table):
+                    table[column] = np.maximum(table[column], np.asarray(idata.attrs[column], float))
         for label, stats in table.iterrows():
             x = _values(idata, label)
             lo, hi = az.hdi(x.ravel(), hdi_prob=hdi_prob)

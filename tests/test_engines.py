@@ -31,6 +31,8 @@ def within_mcse(idata, model, k=4.0):
     table = bk.compare({"engine": idata}, model.reference())
     worst = table["error_mcse"].abs().max()
     assert worst < k, f"{idata.attrs['engine']}: mean off by {worst:.1f} MCSE\n{table}"
+    worst_sd = table["sd_error_mcse"].abs().max()
+    assert worst_sd < k, f"{idata.attrs['engine']}: sd off by {worst_sd:.1f} MCSE\n{table}"
     return table
 
 
@@ -52,6 +54,10 @@ def test_sampling_engines_match_exact(gift, engine, options):
     if engine == "ultranest":
         exact, logz, err = model.exact.log_evidence, idata.attrs["log_evidence"], idata.attrs["log_evidence_err"]
         assert abs(logz - exact) < 3 * err + 0.1, f"log Z {logz:.3f} +- {err:.3f} vs exact {exact:.3f}"
+        # bootstrap errors of mean and sd, one per coordinate, of the order of sd / sqrt(Kish ESS)
+        kish = model.exact.sd / np.sqrt(idata.attrs["ess"])
+        for key in ("mcse_mean", "mcse_sd"):
+            assert np.all((np.asarray(idata.attrs[key]) > kish / 5) & (np.asarray(idata.attrs[key]) < 5 * kish)), key
 
 
 def test_fullrank_advi_recovers_the_gaussian_posterior(gift):

@@ -71,3 +71,28 @@ def test_local_search_beats_every_single_type_bag():
     for name in gift_types():
         single = max(bag_score_exact({name: n})["expected_score_upper"] for n in range(1, 4 if name in ("bike", "coal") else 12))
         assert found_lower > single, name
+
+
+def test_bag_reference_matches_quadrature_on_the_parameters_own_axes():
+    # One bag holding a horse and a book: a thin diagonal ridge (sd 0.07 across) cut off where either
+    # weight reaches 0. Independent check: Simpson on a rectangular grid over the weights themselves,
+    # whose edges are the supports' edges, so it converges fast (n = 451 and 901 agree to 1e-9).
+    # bag_reference's grid is tilted: the edges cut it and its error is O(spacing along the ridge),
+    # which at the default 601 points over +-7 sd of its Gaussian approximation is about 0.03 lb.
+    import bayeskit as bk
+    from bayeskit.exact import grid_posterior
+    from bayeskit.models.santa import bag_model, bag_reference
+
+    gifts, bags = ["horse", "book"], [[0, 1]]
+    problem = bk.Problem.from_pymc(bag_model(gifts, bags, [3.0], noise_sd=0.1))
+    box = grid_posterior(problem.log_posterior, [(0.0, 3.6), (0.0, 3.6)], n=451)
+    types = gift_types()
+    approx_sd = np.sqrt((types["horse"].exact_var * types["book"].exact_var) / (types["horse"].exact_var + types["book"].exact_var) + 0.1**2 / 4)
+    for n_wide in (601, 2001):
+        spacing = 2 * 7 * approx_sd * np.sqrt(2) / (n_wide - 1)  # generous: the ridge axis is at 45 degrees
+        ref = bag_reference(problem, gifts, bags, n_wide=n_wide)
+        np.testing.assert_allclose(list(ref.mean.values()), box.mean, atol=spacing)
+        np.testing.assert_allclose(list(ref.sd.values()), box.sd, atol=spacing)
+        assert ref.log_evidence == pytest.approx(box.log_evidence, abs=spacing)
+    with pytest.raises(ValueError, match="do not match"):
+        bag_reference(problem, ["horse", "doll"], bags)

@@ -72,16 +72,29 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
     samples = np.asarray(result["samples"], float)[None, :, :]
     weights = np.asarray(result["weighted_samples"]["weights"], float)
     ess = float(weights.sum() ** 2 / (weights**2).sum())  # Kish's ESS of the importance weights
+    mcse_mean, mcse_sd = _bootstrap_mcse(result["weighted_samples"])
     return to_inference_data(
         samples, problem.layout,
         attrs={
             "engine": "ultranest", "seed": seed_for_attrs(seed), "wall_time_s": wall,
             "n_evaluations": problem.n_evaluations - before, "log_evidence": float(result["logz"]),
             "log_evidence_err": float(result["logzerr"]), "ncall": int(result["ncall"]),
-            "ess": ess,
+            "ess": ess, "mcse_mean": mcse_mean, "mcse_sd": mcse_sd,
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
         },
     )
+
+
+def _bootstrap_mcse(weighted: dict) -> tuple[list[float], list[float]]:
+    """Monte Carlo errors of the posterior mean and sd of each coordinate, from UltraNest's bootstrapped
+    weights (its runs resampled, which redraws the shrinking volumes too). Nested-sampling estimates vary
+    more than Kish's ESS says, because the volumes assigned to the points are themselves random."""
+    points = np.asarray(weighted["points"], float)
+    boot = np.asarray(weighted["bootstrapped_weights"], float)  # (n_points, n_bootstraps)
+    boot = boot / boot.sum(axis=0, keepdims=True)
+    means = boot.T @ points  # (n_bootstraps, ndim)
+    sds = np.sqrt(np.maximum(boot.T @ points**2 - means**2, 0.0))
+    return means.std(axis=0, ddof=1).tolist(), sds.std(axis=0, ddof=1).tolist()
 
 
 def _quiet_stream_handlers(progressbar: bool) -> None:

@@ -3,7 +3,8 @@
 A bag's score is its weight ``W`` if ``W <= 50`` lb, and 0 if it is overweight; the expected score
 is ``E[W 1(W <= 50)]``. Weights are computed two independent ways: by Monte Carlo
 (:func:`bag_score_mc`) and by numerical convolution of the gift distributions (:func:`bag_score_exact`),
-which gives rigorous lower and upper bounds.
+which gives rigorous lower and upper bounds. Gift weights can be inferred from weighed bags
+(:func:`bag_model`), with an exact reference by quadrature (:func:`bag_reference`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bayeskit import data
 from bayeskit._checks import as_rng
 
 __all__ = ["BAG_CAPACITY", "GiftType", "gift_types", "bag_weights", "bag_score_mc", "bag_score_exact",
-           "bag_weight_distribution", "local_search_bag", "pymc_prior", "bag_model"]
+           "bag_weight_distribution", "local_search_bag", "pymc_prior", "bag_model", "bag_reference"]
 
 BAG_CAPACITY = 50.0
 
@@ -286,3 +287,38 @@ def bag_model(gifts: list[str], bags: list[list[int]], bag_weights, noise_sd: fl
         observed = pm.Data("bag_weights", y)
         pm.Normal("bags", mu=pm.math.dot(A, w), sigma=noise_sd, observed=observed)
     return model
+
+
+def bag_reference(problem, gifts: list[str], bags: list[list[int]], noise_sd: float = 0.1,
+                  n_wide: int = 601, n_thin: int = 25, half_width: float = 7.0, max_points: float = 5e7):
+    """Exact posterior means, sds and log-evidence of a :func:`bag_model` by grid quadrature.
+
+    ``problem`` is ``Problem.from_pymc(bag_model(gifts, bags, ..., noise_sd))``; its current
+    ``"bag_weights"`` are used. The grid lies along the eigen-axes of a Gaussian approximation (each
+    prior replaced by a normal with the same mean and variance): ``n_thin`` points across the
+    directions the bags pin down (sd below ``3 * noise_sd``), ``n_wide`` along the ones only the
+    priors limit, where the priors' support edges cut the posterior (quadrature error there is of
+    the order of the spacing: compare two resolutions). See :func:`bayeskit.exact.affine_grid_reference`.
+    """
+    from bayeskit.exact import LinearGaussian, affine_grid_reference
+    from bayeskit.models.gifts import design_matrix
+
+    if problem.pymc_model is None or "bag_weights" not in problem.pymc_model.named_vars:
+        raise ValueError("problem must come from Problem.from_pymc(bag_model(...))")
+    if problem.layout.names != tuple(f"g{j}_{kind}" for j, kind in enumerate(gifts)):
+        raise ValueError(f"problem's parameters {problem.layout.names} do not match gifts {gifts}")
+    types = gift_types()
+    y = np.asarray(problem.pymc_model["bag_weights"].get_value(), float)
+    approx = LinearGaussian.from_arrays(
+        design_matrix(bags, len(gifts)), y, noise_sd,
+        [types[g].exact_mean for g in gifts], np.sqrt([types[g].exact_var for g in gifts]),
+    )
+    lam, vec = np.linalg.eigh(approx.cov)
+    order = np.argsort(lam)[::-1]  # widest first: the grid is evaluated one slice of axis 0 at a time
+    sd = np.sqrt(lam[order])
+    n = np.where(sd > 3 * noise_sd, n_wide, n_thin)
+    if np.prod(n.astype(float)) > max_points:
+        raise ValueError(f"{int((sd > 3 * noise_sd).sum())} directions are not pinned down by the bags: a grid of "
+                         f"{np.prod(n.astype(float)):.3g} points exceeds max_points={max_points:g}; weigh more bags")
+    return affine_grid_reference(problem.log_posterior, approx.mean, vec[:, order] * sd, problem.layout.labels,
+                                 n=n, half_width=half_width)
