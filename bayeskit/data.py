@@ -16,6 +16,7 @@ __all__ = ["DataError", "available", "data_dir", "load", "path"]
 _FILES: dict[str, str] = {
     "coal_mining_disasters": "coal_mining_disasters.csv",
     "santa_gifts": "santa_gifts.json",
+    "switchpoint_series": "switchpoint_series.csv",
     "eight_schools": "posteriordb/eight_schools.json",
     "eight_schools_reference": "posteriordb/eight_schools-eight_schools_noncentered.summary.json",
     "kidiq": "posteriordb/kidiq.json",

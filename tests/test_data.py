@@ -46,3 +46,16 @@ def test_missing_file_is_reported(data_copy):
     (data_copy / "santa_gifts.json").unlink()
     with pytest.raises(data.DataError, match="missing"):
         data.load("santa_gifts")
+
+
+def test_switchpoint_series_is_what_its_script_makes(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "series.csv"
+    subprocess.run([sys.executable, str(root / "data/scripts/make_switchpoint_series.py"), str(out)], check=True, cwd=root)
+    assert out.read_bytes() == (root / "data/switchpoint_series.csv").read_bytes()
+    df = data.load("switchpoint_series")
+    assert list(df.columns) == ["t", "y_one_change", "y_reversion"] and df["t"].tolist() == list(range(1, 91))
