@@ -5,14 +5,14 @@
 * :func:`sample`, one call to run a Problem on metropolis, emcee, PyMC, UltraNest or ADVI;
 * :func:`compare`, engine-by-engine tables against exact references;
 * modules :mod:`~bayeskit.diagnostics`, :mod:`~bayeskit.exact`, :mod:`~bayeskit.models`,
-  :mod:`~bayeskit.data`, :mod:`~bayeskit.plots`, :mod:`~bayeskit.calibration`.
+  :mod:`~bayeskit.data`, :mod:`~bayeskit.plots`, :mod:`~bayeskit.calibration`, :mod:`~bayeskit.segments`.
 """
 
-from bayeskit import calibration, data, diagnostics, exact, models, plots
+from bayeskit import calibration, data, diagnostics, exact, models, plots, segments
 from bayeskit.compare import compare
 from bayeskit.engines import sample
 from bayeskit.problem import Problem
 from bayeskit.samplers.metropolis import metropolis
 
-__all__ = ["Problem", "calibration", "compare", "data", "diagnostics", "exact", "metropolis", "models", "plots", "sample"]
+__all__ = ["Problem", "calibration", "compare", "data", "diagnostics", "exact", "metropolis", "models", "plots", "sample", "segments"]
 __version__ = "0.1.0"

@@ -132,13 +132,16 @@ def ess_bulk(draws) -> float:
 
 
 def ess_tail(draws, prob: float = 0.05) -> float:
-    """Tail ESS: the smaller ESS of the indicators ``x <= q_prob`` and ``x <= q_{1-prob}``."""
+    """Tail ESS: the smaller ESS of the indicators ``x <= q_prob`` and ``x <= q_{1-prob}`` (NaN when both
+    are constant, as for a discrete quantity that nearly always takes one value)."""
     x = _as_chains(draws)
     out = []
     for p in (prob, 1 - prob):
         indicator = _split((x <= np.quantile(x, p)).astype(float))
+        if np.ptp(indicator) == 0:  # a discrete quantity whose tail is a tie: no tail to measure
+            continue
         out.append(indicator.size / integrated_autocorr_time(indicator))
-    return float(min(out))
+    return float(min(out)) if out else float("nan")
 
 
 def _plain_rhat(x: np.ndarray) -> float:

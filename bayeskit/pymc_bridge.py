@@ -1,7 +1,7 @@
 """Compile a PyMC model into vectorised numpy functions for :class:`bayeskit.Problem`.
 
 * The log-density terms are built on the model's *constrained* values (value transforms removed,
-  no Jacobian), one term per variable, then vectorised over a leading batch axis with
+  no Jacobian), one term per variable (``pm.Potential`` terms count as likelihood), then vectorised over a leading batch axis with
   ``pytensor.graph.replace.vectorize_graph``.
 * PyMC's parameter checks (``CheckParameterValue``) are reductions over the whole parameter array:
   in a batch, one point with an invalid parent value would turn every point's density into
@@ -134,6 +134,8 @@ def compile_model(model) -> CompiledModel:
     values = [unconstrained.rvs_to_values[by_name[n]] for n in names]
     rvs = [by_name[n] for n in names] + list(unconstrained.observed_RVs)
     terms = unconstrained.logp(vars=rvs, sum=False, jacobian=False)
+    # Potentials (e.g. a discrete parameter summed out) count as likelihood terms.
+    terms = list(terms) + list(unconstrained.replace_rvs_by_values(unconstrained.potentials))
     # The transform-free copy clones pm.Data containers; point the graph back at the model's own, so
     # that ``pm.set_data`` on the model changes what the compiled Problem sees, without recompiling.
     own_data = {v.name: v for v in model.data_vars}
@@ -141,7 +143,8 @@ def compile_model(model) -> CompiledModel:
     X = pt.matrix("x", dtype="float64")
     batched = vectorize_graph(terms, _batched_inputs(X, list(zip(values, shapes))))
     terms_fn = pytensor.function([X], pt.stack([_reduce_to_batch(t) for t in batched], axis=1), mode=mode)
-    term_names = tuple(names) + tuple(obs.name for obs in unconstrained.observed_RVs)
+    term_names = (tuple(names) + tuple(obs.name for obs in unconstrained.observed_RVs)
+                  + tuple(pot.name or "potential" for pot in unconstrained.potentials))
 
     # Prior transform from inverse CDFs, parents first (model.free_RVs is in creation order).
     original = {rv.name: rv for rv in model.free_RVs}

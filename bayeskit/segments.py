@@ -65,7 +65,7 @@ class NormalSegmentPrior:
     mu_mean: float = 0.0
     mu_sd: float = 10.0
     sigma_sd: float = 5.0
-    n_grid: int = 4001
+    n_grid: int = 1201
     names: tuple[str, str] = ("mu", "sigma")
 
     def __post_init__(self):

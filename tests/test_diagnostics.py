@@ -81,3 +81,10 @@ def test_bad_input_is_named():
         d.ess_bulk(np.array([[1.0, 2, np.nan, 4, 5]]))
     with pytest.raises(ValueError, match=r"shape \(chain, draw\)"):
         d.ess(np.zeros((2, 3, 4)))
+
+
+def test_tail_ess_of_a_nearly_constant_discrete_quantity_is_nan_not_an_error():
+    x = np.full((2, 500), 45.0)
+    x[0, 10] = 44.0  # both the 5% and 95% quantiles are 45, and every draw is <= 45: no tail
+    assert np.isnan(d.ess_tail(x))
+    assert d.ess_bulk(x) > 0

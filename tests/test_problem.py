@@ -36,6 +36,16 @@ def test_from_pymc_matches_hand_written_numpy():
     assert problem.layout.names == ("w",) and problem.layout.shapes == ((10,),)
 
 
+def test_potentials_count_as_likelihood():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Potential("soft_constraint", -0.5 * (mu - 3.0) ** 2 / 0.25)
+    problem = Problem.from_pymc(model)
+    x = np.array([[0.0], [2.5]])
+    np.testing.assert_allclose(problem.log_likelihood(x), -0.5 * (x[:, 0] - 3.0) ** 2 / 0.25, atol=1e-12)
+    np.testing.assert_allclose(problem.log_prior(x), stats.norm.logpdf(x[:, 0]), atol=1e-8)
+
+
 def test_set_data_reaches_the_compiled_problem():
     with pm.Model() as model:
         y = pm.Data("y", np.array([1.0, 2.0]))

@@ -1,4 +1,5 @@
-"""The notebooks' models, defined once."""
+"""The notebooks' models, defined once. Also: :mod:`~bayeskit.models.santa`,
+:mod:`~bayeskit.models.posteriordb`, :mod:`~bayeskit.models.switchpoint`."""
 
 from bayeskit.models.gifts import (
     FOUR_GIFT_BAGS,
