@@ -17,6 +17,7 @@ _FILES: dict[str, str] = {
     "coal_mining_disasters": "coal_mining_disasters.csv",
     "santa_gifts": "santa_gifts.json",
     "switchpoint_series": "switchpoint_series.csv",
+    "evidence_references": "evidence_references.json",
     "eight_schools": "posteriordb/eight_schools.json",
     "eight_schools_reference": "posteriordb/eight_schools-eight_schools_noncentered.summary.json",
     "kidiq": "posteriordb/kidiq.json",
