@@ -98,6 +98,12 @@ def test_ultranest_same_seed_same_numbers():
     b = bk.sample(problem, "ultranest", seed=5, progressbar=False, min_num_live_points=50)
     np.testing.assert_array_equal(a.posterior["mu"].values, b.posterior["mu"].values)
     assert a.attrs["log_evidence"] == b.attrs["log_evidence"]
+    # A run long enough for UltraNest's 0.1 s status timer to fire many times (a narrow 3-D peak):
+    # with its timer-driven batch sizes (draw_multiple) the draws would depend on the machine's speed.
+    narrow = Problem({"x": (stats.uniform(-5, 10), (3,))}, lambda p: -0.5 * ((p["x"] / 0.02) ** 2).sum(axis=1))
+    runs = [bk.sample(narrow, "ultranest", seed=7, progressbar=False, min_num_live_points=100) for _ in range(2)]
+    assert runs[0].attrs["wall_time_s"] > 0.3
+    np.testing.assert_array_equal(runs[0].posterior["x"].values, runs[1].posterior["x"].values)
     # exact: log of the integral of exp(-mu^2/2)/10 over [-5, 5]
     exact = np.log(np.sqrt(2 * np.pi) * (stats.norm.cdf(5) - stats.norm.cdf(-5)) / 10)
     assert abs(a.attrs["log_evidence"] - exact) < 3 * a.attrs["log_evidence_err"] + 0.1

@@ -25,14 +25,17 @@ from bayeskit.layout import to_inference_data
 
 
 def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=None, min_num_live_points=400,
-        vectorized=True, slice_steps="auto", **run_kwargs):
+        vectorized=True, slice_steps="auto", draw_multiple=False, **run_kwargs):
     """Options: ``min_num_live_points`` (default 400), ``log_dir`` (keep UltraNest's files there),
     ``vectorized`` (default True; False calls the likelihood one point at a time, for comparison),
     ``slice_steps``: use UltraNest's vectorised population slice sampler with that many steps
     instead of region (rejection) sampling; ``"auto"`` does so with ``4 * ndim`` steps when
     ``ndim > 5``, where region sampling becomes inefficient; ``None`` never. Too few steps bias
-    the result: double them and check that log Z does not move. Other ``ReactiveNestedSampler.run``
-    keywords (e.g. ``dlogz``, ``frac_remain``) are passed on."""
+    the result: double them and check that log Z does not move. ``draw_multiple`` (default False):
+    UltraNest's growing batches of region proposals; faster when sampling is inefficient, but
+    UltraNest adapts the batch size only when its status timer fires (every 0.1 s of wall time),
+    so the draws then depend on the machine's speed and the same seed no longer gives the same
+    numbers. Other ``ReactiveNestedSampler.run`` keywords (e.g. ``dlogz``, ``frac_remain``) are passed on."""
     import ultranest
     import ultranest.popstepsampler
 
@@ -55,6 +58,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
     with tempfile.TemporaryDirectory(prefix="ultranest-") as tmp:
         sampler = ultranest.ReactiveNestedSampler(
             labels, loglike, transform, log_dir=log_dir or tmp, resume="overwrite", vectorized=vectorized,
+            draw_multiple=draw_multiple,
         )
         _quiet_stream_handlers(progressbar)
         if slice_steps == "auto":
@@ -81,6 +85,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
             "log_evidence_err": float(result["logzerr"]), "ncall": int(result["ncall"]),
             "ess": ess, "mcse_mean": mcse_mean, "mcse_sd": mcse_sd,
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
+            "draw_multiple": int(bool(draw_multiple)),
         },
     )
 
