@@ -5,14 +5,15 @@
 * :func:`sample`, one call to run a Problem on metropolis, emcee, PyMC, UltraNest or ADVI;
 * :func:`compare`, engine-by-engine tables against exact references;
 * modules :mod:`~bayeskit.diagnostics`, :mod:`~bayeskit.exact`, :mod:`~bayeskit.models`,
-  :mod:`~bayeskit.data`, :mod:`~bayeskit.plots`, :mod:`~bayeskit.calibration`, :mod:`~bayeskit.segments`.
+  :mod:`~bayeskit.data`, :mod:`~bayeskit.plots`, :mod:`~bayeskit.calibration`, :mod:`~bayeskit.segments`,
+  :mod:`~bayeskit.vi` (variational inference from scratch).
 """
 
-from bayeskit import calibration, data, diagnostics, exact, models, plots, segments
+from bayeskit import calibration, data, diagnostics, exact, models, plots, segments, vi
 from bayeskit.compare import compare
 from bayeskit.engines import sample
 from bayeskit.problem import Problem
 from bayeskit.samplers.metropolis import metropolis
 
-__all__ = ["Problem", "calibration", "compare", "data", "diagnostics", "exact", "metropolis", "models", "plots", "sample", "segments"]
+__all__ = ["Problem", "calibration", "compare", "data", "diagnostics", "exact", "metropolis", "models", "plots", "sample", "segments", "vi"]
 __version__ = "0.1.0"
