@@ -15,7 +15,7 @@ segment while ``t <= s`` (so ``s = t[-1]`` means no change). With two switchpoin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -66,7 +66,6 @@ class NormalSegmentPrior:
     mu_sd: float = 10.0
     sigma_sd: float = 5.0
     n_grid: int = 1201
-    names: tuple[str, str] = ("mu", "sigma")
 
     def __post_init__(self):
         if not (self.mu_sd > 0 and self.sigma_sd > 0 and np.isfinite(self.mu_mean)):
@@ -109,7 +108,6 @@ class PoissonSegmentPrior:
 
     shape: float = 1.0
     rate: float = 1.0
-    names: tuple[str] = ("rate",)
 
     def __post_init__(self):
         if not (self.shape > 0 and self.rate > 0):
@@ -131,7 +129,6 @@ class SwitchpointPosterior:
     log_evidence: float
     mean: dict[str, float]
     sd: dict[str, float]
-    names: tuple[str, ...] = field(default=())
 
     def marginal(self, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Values and probabilities of switchpoint ``k`` (0 or 1) alone."""
@@ -181,7 +178,7 @@ def _moments(name: str, m: dict, weights: np.ndarray) -> tuple[float, float]:
 
 
 def _mix(out_mean, out_sd, prefix_names, moments_by_segment, weights):
-    for (label, moments) in zip(prefix_names, moments_by_segment):
+    for label, moments in zip(prefix_names, moments_by_segment):
         for name in moments:
             if name.endswith("2"):
                 continue

@@ -34,6 +34,15 @@ def _series(t, y, counts=False):
     return t, y
 
 
+def _segment_priors(labels, mu_mean, mu_sd, sigma_sd):
+    """``mu_<label> ~ Normal(mu_mean, mu_sd)`` for each label, then ``sigma_<label> ~ HalfNormal(sigma_sd)``."""
+    import pymc as pm
+
+    mus = [pm.Normal(f"mu_{label}", mu_mean, mu_sd) for label in labels]
+    sigmas = [pm.HalfNormal(f"sigma_{label}", sigma_sd) for label in labels]
+    return mus, sigmas
+
+
 def _marginalize(log_lik_first, log_lik_second, n_times):
     """Potential summing the switchpoint out. Pointwise log-likelihoods under each segment's
     parameters, ``(T,)`` each; weight of ``s = t[k]``: first segment ``y[:k+1]``, second the rest."""
@@ -54,10 +63,7 @@ def normal_switchpoint_model(t, y, mu_sd: float = 10.0, sigma_sd: float = 5.0, m
 
     t, y = _series(t, y)
     with pm.Model() as model:
-        mu_before = pm.Normal("mu_before", mu_mean, mu_sd)
-        mu_after = pm.Normal("mu_after", mu_mean, mu_sd)
-        sigma_before = pm.HalfNormal("sigma_before", sigma_sd)
-        sigma_after = pm.HalfNormal("sigma_after", sigma_sd)
+        (mu_before, mu_after), (sigma_before, sigma_after) = _segment_priors(("before", "after"), mu_mean, mu_sd, sigma_sd)
         if marginalized:
             _marginalize(pm.logp(pm.Normal.dist(mu_before, sigma_before), y),
                          pm.logp(pm.Normal.dist(mu_after, sigma_after), y), len(t))
@@ -77,10 +83,7 @@ def reversion_model(t, y, mu_sd: float = 10.0, sigma_sd: float = 5.0, mu_mean: f
 
     t, y = _series(t, y)
     with pm.Model() as model:
-        mu_base = pm.Normal("mu_base", mu_mean, mu_sd)
-        mu_episode = pm.Normal("mu_episode", mu_mean, mu_sd)
-        sigma_base = pm.HalfNormal("sigma_base", sigma_sd)
-        sigma_episode = pm.HalfNormal("sigma_episode", sigma_sd)
+        (mu_base, mu_episode), (sigma_base, sigma_episode) = _segment_priors(("base", "episode"), mu_mean, mu_sd, sigma_sd)
         s1 = pm.DiscreteUniform("switch_1", lower=int(t[0]), upper=int(t[-1]))
         s2 = pm.DiscreteUniform("switch_2", lower=s1, upper=int(t[-1]))
         episode = (t > s1) & (t <= s2)

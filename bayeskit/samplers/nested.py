@@ -75,7 +75,7 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
         raise ValueError(f"prior_draws(rng, {n_live}) must return shape ({n_live}, d), got {live.shape}")
     live_logl = evaluate_batch(log_likelihood, live, "log_likelihood")
     calls = n_live
-    dead, dead_logl, log_volume, acceptance = [], [], [], []
+    dead, dead_logl, log_volume, log_widths, acceptance = [], [], [], [], []
     log_z = -np.inf
     for i in range(1, max_iterations + 1):
         worst = int(np.argmin(live_logl))
@@ -86,6 +86,7 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
         dead.append(live[worst].copy())
         dead_logl.append(threshold)
         log_volume.append(log_x)
+        log_widths.append(log_width)
         tried = accepted = 0
         while True:  # rejection: draw from the prior until a point beats the worst live point
             if calls >= max_calls:
@@ -108,9 +109,7 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
     points = np.vstack([np.array(dead), live])
     logl = np.concatenate([dead_logl, live_logl])
     x = np.array(log_volume)
-    log_widths = np.concatenate([np.log(np.exp(np.concatenate([[0.0], x[:-1]])) - np.exp(x)),
-                                 np.full(n_live, x[-1] - np.log(n_live))])
-    log_w = logl + log_widths - log_z
+    log_w = logl + np.concatenate([log_widths, np.full(n_live, x[-1] - np.log(n_live))]) - log_z
     information = float(np.sum(np.exp(log_w) * (logl - log_z)))
     return NestedResult(float(log_z), float(np.sqrt(max(information, 0.0) / n_live)), information, points,
                         log_w, logl, x, len(x), int(calls), np.array(acceptance))
