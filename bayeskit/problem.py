@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats
 
 from bayeskit._checks import as_rng
+from bayeskit._prior_forms import prior_functions
 from bayeskit.layout import Layout
 
 __all__ = ["Problem"]
@@ -102,6 +103,7 @@ class Problem:
         self.pymc_model = None
         self.n_evaluations = 0
         self._dists = dists
+        self._prior_forms = {pname: prior_functions(dist) for pname, dist in dists.items()}
         self._user_loglik = log_likelihood
         self._check_on_entry()
 
@@ -187,8 +189,7 @@ class Problem:
         return prior, lik, names
 
     def _prior_logpdf(self, name: str, value: np.ndarray) -> np.ndarray:
-        dist = self._dists[name]
-        return dist.logpmf(value) if isinstance(dist.dist, stats.rv_discrete) else dist.logpdf(value)
+        return self._prior_forms[name][1](value)
 
     def log_prior(self, x) -> np.ndarray:
         """Log prior density at each row of ``x`` ``(n, ndim)``; ``-inf`` outside the support."""
@@ -226,7 +227,7 @@ class Problem:
         parts = {}
         for name, sl in self.layout.slices.items():
             dist = self._dists[name]
-            values = dist.ppf(u[:, sl])
+            values = self._prior_forms[name][0](u[:, sl])
             if isinstance(dist.dist, stats.rv_discrete):  # scipy's ppf(0) is lower - 1, outside the support
                 values = np.maximum(values, dist.support()[0])
             parts[name] = values

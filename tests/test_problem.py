@@ -194,3 +194,28 @@ def test_truncated_normal_transform_matches_scipy():
     u = np.linspace(0, 0.9999, 2001)[:, None]
     expected = stats.truncnorm(-2.5, np.inf, loc=5, scale=2).ppf(u[:, 0])
     np.testing.assert_allclose(problem.prior_transform(u)[:, 0], expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("dist", [stats.uniform(-6, 12), stats.uniform(loc=2.5, scale=0.5), stats.uniform(),
+                                  stats.norm(3.0, 0.2), stats.norm(loc=-1, scale=10), stats.norm()])
+def test_closed_form_priors_equal_scipy(dist):
+    """The closed-form uniform and normal ppf/logpdf give SciPy's numbers to rounding (relative 1e-12),
+    including the support's edges, points outside it and the ends of the unit interval."""
+    from bayeskit._prior_forms import prior_functions
+
+    ppf, logpdf = prior_functions(dist)
+    u = np.concatenate([[0.0, 1e-300, 1e-12, 0.5, 1 - 1e-12, 1.0], np.random.default_rng(3).uniform(size=200)])
+    np.testing.assert_allclose(ppf(u), dist.ppf(u), rtol=1e-12, atol=1e-12)
+    low, high = dist.support()
+    x = np.concatenate([dist.ppf(u[2:-1]), [low, high, dist.mean() - 100 * dist.std(), dist.mean() + 100 * dist.std()]])
+    x = x[np.isfinite(x)]
+    np.testing.assert_allclose(logpdf(x), dist.logpdf(x), rtol=1e-12, atol=1e-12)
+    assert logpdf(x).shape == x.shape and ppf(u.reshape(-1, 2)).shape == (len(u) // 2, 2)
+
+
+def test_other_priors_keep_scipy_methods():
+    from bayeskit._prior_forms import prior_functions
+
+    gamma, poisson = stats.gamma(2.0, scale=3.0), stats.poisson(4.0)
+    assert prior_functions(gamma)[1](np.array([1.0])) == gamma.logpdf(np.array([1.0]))
+    assert prior_functions(poisson)[1](np.array([3.0])) == poisson.logpmf(np.array([3.0]))
