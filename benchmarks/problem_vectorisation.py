@@ -31,18 +31,17 @@ def main() -> None:
     print(f"one point per call: {single * 1e6:.1f} us/point; batching is {single / bridge:.0f}x cheaper per point")
 
     small = four_gift_model(noise_sd=0.5).problem()
-    # draw_multiple=False (the adapter's default, deterministic) draws 40 region proposals per batch;
-    # UltraNest's own draw_multiple mode grows the batches (faster, but timer-driven: not reproducible)
-    for draw_multiple in (False, True):
+    # region_batch=128 (the adapter's default, reproducible) proposes fixed batches of 128 region points;
+    # None lets UltraNest grow the batches on its status timer (not reproducible)
+    for region_batch in (128, None):
         walls = {}
         for vectorized in (True, False):
             idata = bk.sample(small, "ultranest", seed=1, progressbar=False, vectorized=vectorized,
-                              draw_multiple=draw_multiple)
+                              region_batch=region_batch)
             walls[vectorized] = idata.attrs["wall_time_s"]
-            print(f"UltraNest, 4-gift model, draw_multiple={draw_multiple}, vectorized={vectorized}: "
+            print(f"UltraNest, 4-gift model, region_batch={region_batch}, vectorized={vectorized}: "
                   f"{walls[vectorized]:.1f} s, {idata.attrs['ncall']} likelihood calls, log Z {idata.attrs['log_evidence']:.3f}")
-        print(f"UltraNest speed-up from vectorisation (draw_multiple={draw_multiple}): {walls[False] / walls[True]:.1f}x")
-
+        print(f"UltraNest speed-up from vectorisation (region_batch={region_batch}): {walls[False] / walls[True]:.1f}x")
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ Tolerances:
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import bayeskit as bk
 from bayeskit import Problem
@@ -91,7 +92,6 @@ def test_same_seed_same_numbers(gift):
 
 
 def test_ultranest_same_seed_same_numbers():
-    from scipy import stats
 
     problem = Problem({"mu": stats.uniform(-5, 10)}, lambda p: -0.5 * p["mu"] ** 2)
     a = bk.sample(problem, "ultranest", seed=5, progressbar=False, min_num_live_points=50)
@@ -99,7 +99,7 @@ def test_ultranest_same_seed_same_numbers():
     np.testing.assert_array_equal(a.posterior["mu"].values, b.posterior["mu"].values)
     assert a.attrs["log_evidence"] == b.attrs["log_evidence"]
     # A run long enough for UltraNest's 0.1 s status timer to fire many times (a narrow 3-D peak):
-    # with its timer-driven batch sizes (draw_multiple) the draws would depend on the machine's speed.
+    # with its timer-driven batch sizes (region_batch=None) the draws would depend on the machine's speed.
     narrow = Problem({"x": (stats.uniform(-5, 10), (3,))}, lambda p: -0.5 * ((p["x"] / 0.02) ** 2).sum(axis=1))
     runs = [bk.sample(narrow, "ultranest", seed=7, progressbar=False, min_num_live_points=100) for _ in range(2)]
     assert runs[0].attrs["wall_time_s"] > 0.3
@@ -107,6 +107,13 @@ def test_ultranest_same_seed_same_numbers():
     # exact: log of the integral of exp(-mu^2/2)/10 over [-5, 5]
     exact = np.log(np.sqrt(2 * np.pi) * (stats.norm.cdf(5) - stats.norm.cdf(-5)) / 10)
     assert abs(a.attrs["log_evidence"] - exact) < 3 * a.attrs["log_evidence_err"] + 0.1
+
+
+def test_ultranest_region_batch_is_checked():
+    problem = Problem({"mu": stats.uniform(-5, 10)}, lambda p: -0.5 * p["mu"] ** 2)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="region_batch must be a positive integer or None"):
+            bk.sample(problem, "ultranest", region_batch=bad, progressbar=False)
 
 
 def test_discrete_parameters_are_refused_by_continuous_engines():
@@ -153,7 +160,6 @@ def test_unknown_engine_and_wrong_problem():
 
 
 def test_pymc_engines_need_a_pymc_model():
-    from scipy import stats
 
     problem = Problem({"mu": stats.norm(0, 1)}, lambda p: -0.5 * p["mu"] ** 2)
     with pytest.raises(ValueError, match="build it with Problem.from_pymc"):

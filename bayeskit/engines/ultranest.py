@@ -25,20 +25,24 @@ from bayeskit.layout import to_inference_data
 
 
 def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=None, min_num_live_points=400,
-        vectorized=True, slice_steps="auto", draw_multiple=False, **run_kwargs):
+        vectorized=True, slice_steps="auto", region_batch=128, **run_kwargs):
     """Options: ``min_num_live_points`` (default 400), ``log_dir`` (keep UltraNest's files there),
     ``vectorized`` (default True; False calls the likelihood one point at a time, for comparison),
     ``slice_steps``: use UltraNest's vectorised population slice sampler with that many steps
     instead of region (rejection) sampling; ``"auto"`` does so with ``4 * ndim`` steps when
     ``ndim > 5``, where region sampling becomes inefficient; ``None`` never. Too few steps bias
-    the result: double them and check that log Z does not move. ``draw_multiple`` (default False):
-    UltraNest's growing batches of region proposals; faster when sampling is inefficient, but
-    UltraNest adapts the batch size only when its status timer fires (every 0.1 s of wall time),
-    so the draws then depend on the machine's speed and the same seed no longer gives the same
-    numbers. Other ``ReactiveNestedSampler.run`` keywords (e.g. ``dlogz``, ``frac_remain``) are passed on."""
+    the result: double them and check that log Z does not move. ``region_batch`` (default 128): region
+    sampling draws this many candidates at a time and evaluates those inside the region's transformed
+    ellipsoid in one vectorised call. The batch is fixed, so the same seed gives the same numbers. ``None``
+    lets UltraNest grow it (up to 65536) when region sampling is inefficient; UltraNest adapts it only when
+    its status timer fires (every 0.1 s of wall time), so the draws then depend on the machine's speed.
+    Other ``ReactiveNestedSampler.run`` keywords (e.g. ``dlogz``, ``frac_remain``) are passed on."""
     import ultranest
     import ultranest.popstepsampler
 
+    if region_batch is not None and (isinstance(region_batch, bool) or not isinstance(region_batch, (int, np.integer))
+                                     or region_batch < 1):
+        raise ValueError(f"region_batch must be a positive integer or None (UltraNest's adaptive batches), got {region_batch!r}")
     if chains not in (None, 1):
         raise ValueError(f"ultranest produces one set of equally weighted samples: chains must be 1 or None, got {chains}")
     if seed is not None:  # UltraNest draws from NumPy's global state
@@ -58,7 +62,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
     with tempfile.TemporaryDirectory(prefix="ultranest-") as tmp:
         sampler = ultranest.ReactiveNestedSampler(
             labels, loglike, transform, log_dir=log_dir or tmp, resume="overwrite", vectorized=vectorized,
-            draw_multiple=draw_multiple,
+            draw_multiple=True, **({} if region_batch is None else {"ndraw_min": int(region_batch), "ndraw_max": int(region_batch)}),
         )
         _quiet_stream_handlers(progressbar)
         if slice_steps == "auto":
@@ -85,7 +89,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
             "log_evidence_err": float(result["logzerr"]), "ncall": int(result["ncall"]),
             "ess": ess, "mcse_mean": mcse_mean, "mcse_sd": mcse_sd,
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
-            "draw_multiple": int(bool(draw_multiple)),
+            "region_batch": "adaptive" if region_batch is None else int(region_batch),
         },
     )
 
