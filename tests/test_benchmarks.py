@@ -5,7 +5,8 @@ import pytest
 from scipy import integrate
 
 import bayeskit as bk
-from bayeskit.models.benchmarks import gaussian_mixture, gaussian_shells, gaussian_shells_log_evidence
+from bayeskit.models.benchmarks import (gaussian_mixture, gaussian_shells, gaussian_shells_log_evidence,
+                                       gaussian_shells_radius_pdf)
 
 
 def test_shell_evidence_matches_published_values():
@@ -25,6 +26,16 @@ def test_shell_evidence_matches_two_dimensional_quadrature():
     density = np.exp(problem.log_likelihood(np.column_stack([xx.ravel(), yy.ravel()]))).reshape(xx.shape) / 144
     z = integrate.trapezoid(integrate.trapezoid(density, y, axis=1), x)
     assert gaussian_shells_log_evidence(2) == pytest.approx(np.log(z), abs=1e-6)
+    # the radius density: its mean against the same 2-D grid's posterior mean of the distance to the nearer centre
+    radius = np.minimum(np.hypot(xx + 3.5, yy), np.hypot(xx - 3.5, yy))
+    grid_mean = integrate.trapezoid(integrate.trapezoid(density * radius, y, axis=1), x) / z
+    r = np.linspace(1e-9, 3.5, 20001)
+    assert integrate.trapezoid(r * gaussian_shells_radius_pdf(2, r), r) == pytest.approx(grid_mean, abs=1e-7)
+
+
+@pytest.mark.parametrize("d", [2, 5, 10, 30])
+def test_shell_radius_pdf_is_normalised(d):
+    assert integrate.quad(lambda r: gaussian_shells_radius_pdf(d, r), 0, 4, epsabs=1e-12, points=[2.0])[0] == pytest.approx(1, abs=1e-9)
 
 
 def test_mixture_evidence_and_weights():

@@ -1,7 +1,8 @@
 """Test problems for evidence and multimodality, with exact answers.
 
 * :func:`gaussian_shells` - two thin spherical shells (Feroz & Hobson 2008) under a uniform prior on
-  ``[-6, 6]^d``; :func:`gaussian_shells_log_evidence` is the analytic log-evidence.
+  ``[-6, 6]^d``; :func:`gaussian_shells_log_evidence` is the analytic log-evidence and
+  :func:`gaussian_shells_radius_pdf` the exact posterior of a draw's distance to its shell's centre.
 * :func:`gaussian_mixture` - well separated isotropic Gaussian bumps with given weights under a
   uniform prior; the evidence and the posterior weight of each mode are exact.
 """
@@ -13,7 +14,7 @@ from scipy import integrate, special, stats
 
 from bayeskit.problem import Problem
 
-__all__ = ["gaussian_shells", "gaussian_shells_log_evidence", "gaussian_mixture"]
+__all__ = ["gaussian_shells", "gaussian_shells_log_evidence", "gaussian_shells_radius_pdf", "gaussian_mixture"]
 
 SHELL_RADIUS, SHELL_WIDTH, SHELL_OFFSET, SHELL_BOX = 2.0, 0.1, 3.5, 6.0
 
@@ -37,14 +38,25 @@ def gaussian_shells(d: int) -> Problem:
     return Problem(priors={"x": (box, (d,))}, log_likelihood=log_likelihood, name=f"gaussian_shells_{d}d")
 
 
+def _radial_moment(d: int) -> float:
+    """``E[R^(d-1)]`` for ``R ~ N(r, w^2)`` (adaptive quadrature; the mass below 0 is negligible)."""
+    return integrate.quad(lambda r: r ** (d - 1) * stats.norm.pdf(r, SHELL_RADIUS, SHELL_WIDTH),
+                          0, SHELL_RADIUS + 20 * SHELL_WIDTH, epsabs=0, epsrel=1e-13, limit=200)[0]
+
+
 def gaussian_shells_log_evidence(d: int) -> float:
     """Analytic ``log Z = log(2 S_{d-1} E[R^(d-1)] / 12^d)``, ``R ~ N(r, w^2)``, ``S_{d-1}`` the area of the
     unit sphere (each shell lies inside the box; the radial integral by adaptive quadrature)."""
     d = int(d)
-    moment = integrate.quad(lambda r: r ** (d - 1) * stats.norm.pdf(r, SHELL_RADIUS, SHELL_WIDTH),
-                            0, SHELL_RADIUS + 20 * SHELL_WIDTH, epsabs=0, epsrel=1e-13, limit=200)[0]
     log_area = np.log(2) + (d / 2) * np.log(np.pi) - special.gammaln(d / 2)
-    return float(np.log(2) + log_area + np.log(moment) - d * np.log(2 * SHELL_BOX))
+    return float(np.log(2) + log_area + np.log(_radial_moment(d)) - d * np.log(2 * SHELL_BOX))
+
+
+def gaussian_shells_radius_pdf(d: int, r) -> np.ndarray:
+    """Posterior density of a draw's distance ``r`` to the centre of its shell:
+    ``r^(d-1) N(r | 2, 0.1^2) / E[R^(d-1)]`` (the shell's profile times the area of the sphere of radius ``r``)."""
+    r = np.asarray(r, float)
+    return np.where(r > 0, r ** (int(d) - 1) * stats.norm.pdf(r, SHELL_RADIUS, SHELL_WIDTH), 0.0) / _radial_moment(int(d))
 
 
 def gaussian_mixture(centres, weights, sd: float, half_width: float) -> tuple[Problem, dict]:
