@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from bayeskit.models import ten_gift_model
-from bayeskit.vi import fit_gaussian
+from bayeskit.exact import LinearGaussian
+from bayeskit.vi import elbo_by_quadrature, fit_gaussian, fit_gaussian_by_quadrature
 
 EXACT = ten_gift_model().exact
 P = EXACT.precision
@@ -59,3 +60,77 @@ def test_same_seed_same_fit_and_bad_inputs():
         fit_gaussian(lambda x: (x.sum(axis=1), x.sum(axis=1)), np.zeros(10), n_steps=5)
     with pytest.raises(ValueError, match="non-finite"):
         fit_gaussian(lambda x: (np.full(len(x), np.nan), np.zeros_like(x)), np.zeros(10), n_steps=5)
+
+
+# ---------------------------------------------------------------- the quadrature (Monte-Carlo-free) optimum
+TWO_D = LinearGaussian.from_arrays(np.array([[1.0, 1.0], [1.0, 0.8]]), np.array([3.0, 2.5]), noise_sd=0.3,
+                                   prior_mean=np.zeros(2), prior_sd=2.0)
+
+
+def two_d_grad(x):
+    return TWO_D.log_posterior(x), -(x - TWO_D.mean) @ TWO_D.precision
+
+
+def test_quadrature_fit_is_exact_on_a_gaussian_posterior():
+    """On a Gaussian posterior Gauss-Hermite integrates log p (a quadratic) exactly, so the optima are known to
+    rounding: full-rank q = the posterior (ELBO = log Z); mean-field has sds 1/sqrt(P_ii) and falls short by the KL."""
+    full = fit_gaussian_by_quadrature(two_d_grad, [0.0, 0.0], family="fullrank", n_nodes=8)
+    np.testing.assert_allclose(full.mean, TWO_D.mean, atol=1e-7)
+    np.testing.assert_allclose(full.cov, TWO_D.cov, rtol=1e-6, atol=1e-9)
+    assert elbo_by_quadrature(two_d_grad, full.mean, full.chol, 8) == pytest.approx(TWO_D.log_evidence, abs=1e-9)
+    mean_field = fit_gaussian_by_quadrature(two_d_grad, [0.0, 0.0], family="meanfield", n_nodes=8)
+    np.testing.assert_allclose(mean_field.sd, TWO_D.mean_field_sd, rtol=1e-6)
+    kl = 0.5 * (np.log(np.diag(TWO_D.precision)).sum() - np.linalg.slogdet(TWO_D.precision)[1])
+    elbo = elbo_by_quadrature(two_d_grad, mean_field.mean, mean_field.chol, 8)
+    assert elbo == pytest.approx(TWO_D.log_evidence - kl, abs=1e-9)
+    assert kl > 0.5  # the design makes the two weights strongly correlated, so the gap is not negligible
+
+
+Y10 = np.random.default_rng(20261121).normal(5, 2, 10)
+
+
+def normal_model_grad(theta, y=Y10):
+    """log p(mu, log sigma, y) for y ~ N(mu, sigma), mu ~ N(0, 10), sigma ~ HalfNormal(5), with the Jacobian."""
+    mu, log_sigma = theta[:, 0], theta[:, 1]
+    var, resid = np.exp(2 * log_sigma), y[None, :] - mu[:, None]
+    c = 0.5 * np.log(2 * np.pi)
+    logp = (-0.5 * (resid**2).sum(axis=1) / var - y.size * (log_sigma + c) - 0.5 * (mu / 10) ** 2 - np.log(10) - c
+            + np.log(2) - 0.5 * (np.exp(log_sigma) / 5) ** 2 - np.log(5) - c + log_sigma)
+    grad = np.column_stack([resid.sum(axis=1) / var - mu / 100, (resid**2).sum(axis=1) / var - y.size - var / 25 + 1])
+    return logp, grad
+
+
+def test_quadrature_elbo_converges_and_the_stochastic_fit_lands_on_its_optimum():
+    """A non-Gaussian posterior (the normal model in (mu, log sigma), 10 points). The rule converges: 32 and 64
+    nodes agree to 1e-10. Adam (6000 steps, 20 draws, rate 0.02, from the data's mean and log sd with sd 0.1)
+    lands within 1.4% of an sd of the optimum's means and 1.1% of its sds over seeds 1-8; 5% leaves room for
+    other seeds and machines while still catching a wrong objective (the negative control above misses by 30%)."""
+    for family in ("meanfield", "fullrank"):
+        best = fit_gaussian_by_quadrature(normal_model_grad, [5.0, 0.5], family=family)
+        assert elbo_by_quadrature(normal_model_grad, best.mean, best.chol, 32) == pytest.approx(
+            elbo_by_quadrature(normal_model_grad, best.mean, best.chol, 64), abs=1e-10)
+        start = [Y10.mean(), np.log(Y10.std())]
+        for seed in (1, 2):
+            fit = fit_gaussian(normal_model_grad, start, family=family, initial_sd=0.1, seed=seed, **SETTINGS)
+            np.testing.assert_allclose(fit.mean, best.mean, atol=0.05 * best.sd.min())
+            np.testing.assert_allclose(fit.sd, best.sd, rtol=0.05)
+    mean_field = fit_gaussian_by_quadrature(normal_model_grad, [5.0, 0.5], family="meanfield")
+    full = fit_gaussian_by_quadrature(normal_model_grad, [5.0, 0.5], family="fullrank")
+    assert elbo_by_quadrature(normal_model_grad, full.mean, full.chol) >= elbo_by_quadrature(
+        normal_model_grad, mean_field.mean, mean_field.chol) - 1e-12  # a larger family cannot do worse
+    # the ELBO is a lower bound: against log Z by a fine grid in (mu, sigma) (its error ~1e-6, far below the gap)
+    import bayeskit as bk
+
+    def log_joint(x):
+        return normal_model_grad(np.column_stack([x[:, 0], np.log(x[:, 1])]))[0] - np.log(x[:, 1])
+
+    log_z = bk.exact.grid_posterior(log_joint, bounds=[(Y10.mean() - 8, Y10.mean() + 8), (1e-3, 12)], n=801).log_evidence
+    gap = log_z - elbo_by_quadrature(normal_model_grad, full.mean, full.chol)
+    assert 1e-4 < gap < 0.1, gap  # positive (the posterior is not Gaussian in (mu, log sigma)), and small
+
+
+def test_quadrature_refuses_high_dimensions_and_bad_families():
+    with pytest.raises(ValueError, match="1 to 3 dimensions"):
+        elbo_by_quadrature(log_density_grad, np.zeros(10), np.eye(10))
+    with pytest.raises(ValueError, match="family"):
+        fit_gaussian_by_quadrature(two_d_grad, [0.0, 0.0], family="diagonal")
