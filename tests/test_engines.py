@@ -69,6 +69,10 @@ def test_fullrank_advi_recovers_the_gaussian_posterior(gift):
     np.testing.assert_allclose(w.mean(axis=0), model.exact.mean, rtol=0.05)
     np.testing.assert_allclose(w.std(axis=0), model.exact.sd, rtol=0.05)
     assert idata.attrs["elbo_final"] <= model.exact.log_evidence + 3 * idata.attrs["elbo_final_sd"]
+    # the fitted Gaussian itself (no sampling noise in it, only the optimiser's)
+    assert idata.attrs["q_names"] == [f"w[{i}]" for i in range(4)]
+    np.testing.assert_allclose(idata.attrs["q_mean"], model.exact.mean, rtol=0.05)
+    np.testing.assert_allclose(np.sqrt(np.diag(idata.attrs["q_cov"])), model.exact.sd, rtol=0.05)
 
 
 def test_mean_field_advi_sds_are_the_mean_field_optimum(gift):
@@ -80,6 +84,9 @@ def test_mean_field_advi_sds_are_the_mean_field_optimum(gift):
     # and they are clearly smaller than the true marginal sds (the known failure of mean-field)
     assert np.all(w.std(axis=0) < 0.8 * model.exact.sd)
     assert len(idata.attrs["elbo_history"]) == 10000
+    q_cov = idata.attrs["q_cov"]
+    assert np.array_equal(q_cov, np.diag(np.diag(q_cov)))
+    np.testing.assert_allclose(np.sqrt(np.diag(q_cov)), model.exact.mean_field_sd, rtol=0.10)
 
 
 def test_same_seed_same_numbers(gift):

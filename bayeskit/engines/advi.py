@@ -2,7 +2,9 @@
 
 ``pm.fit`` maximises the ELBO over a Gaussian family on the unconstrained space (mean-field: a
 diagonal covariance; full-rank: a full one); the result holds draws from the fitted approximation,
-the final ELBO (mean of the last 10% of iterations) and its history.
+the final ELBO (mean of the last 10% of iterations) and its history, and the fitted Gaussian itself
+on the unconstrained space: ``attrs["q_names"]`` (e.g. ``"sigma_log__"``), ``attrs["q_mean"]`` and
+``attrs["q_cov"]`` (diagonal for mean-field).
 
 References
 ----------
@@ -39,6 +41,7 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, method="advi",
         approx = pm.fit(n=n, method=method, random_seed=seed, progressbar=progressbar,
                         obj_n_mc=obj_n_mc, **fit_kwargs)
     fit_time = time.perf_counter() - started
+    q_names, q_mean, q_cov = _fitted_gaussian(approx)
     idata = approx.sample(draws, random_seed=seed, return_inferencedata=True)
     wall = time.perf_counter() - started
     elbo = -np.asarray(approx.hist, float)
@@ -48,5 +51,16 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, method="advi",
         "engine": method, "seed": seed_for_attrs(seed), "wall_time_s": wall,
         "fit_time_s": fit_time, "n_evaluations": int(len(elbo) * obj_n_mc), "iterations": int(len(elbo)),
         "elbo_final": float(np.mean(tail)), "elbo_final_sd": float(np.std(tail)), "elbo_history": elbo,
+        "q_names": q_names, "q_mean": q_mean, "q_cov": q_cov,
     })
     return out
+
+
+def _fitted_gaussian(approx) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Names of the unconstrained coordinates (``name`` or ``name[i]``), mean and covariance of the fitted q."""
+    (group,) = approx.groups
+    names = []
+    for name, (_, where, shape, _) in group.ordering.items():
+        size = where.stop - where.start
+        names += [name] if shape == () else [f"{name}[{i}]" for i in range(size)]
+    return names, np.asarray(approx.mean.eval(), float), np.atleast_2d(np.asarray(approx.cov.eval(), float))
