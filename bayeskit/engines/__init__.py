@@ -66,11 +66,25 @@ def sample(
     draws = check_positive_int("draws", draws)
     if chains is not None:
         chains = check_positive_int("chains", chains)
+    if engine not in ("advi", "fullrank_advi") and _uses_minibatches(problem):
+        raise ValueError(
+            f"this model's likelihood sees random minibatches (pm.Minibatch), which only stochastic optimisation "
+            f"('advi', 'fullrank_advi') can use; {engine!r} needs the likelihood of all the data: build the model "
+            "without minibatches"
+        )
     module = importlib.import_module(ENGINES[engine])
     options = dict(engine_options)
     if engine in ("advi", "fullrank_advi"):
         options["method"] = engine
     return module.run(problem, draws=draws, chains=chains, seed=seed, progressbar=progressbar, **options)
+
+
+def _uses_minibatches(problem: Problem) -> bool:
+    if problem.pymc_model is None:
+        return False
+    from pymc.variational.minibatch_rv import MinibatchRandomVariable
+
+    return any(isinstance(rv.owner.op, MinibatchRandomVariable) for rv in problem.pymc_model.observed_RVs)
 
 
 def require_continuous(problem: Problem, engine: str) -> None:
