@@ -11,7 +11,7 @@ import numpy as np
 from bayeskit.compare import _values
 from bayeskit.exact import Reference
 
-__all__ = ["plot_marginals"]
+__all__ = ["plot_marginals", "covariance_ellipse"]
 
 
 def plot_marginals(
@@ -51,3 +51,14 @@ def plot_marginals(
     axes.flat[0].legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def covariance_ellipse(ax, mean, cov, n_sd: float = 2.0, **line_kwargs):
+    """Draw the ellipse ``(x - mean)^T cov^-1 (x - mean) = n_sd^2`` of a 2-D Gaussian on ``ax``; returns the line."""
+    mean, cov = np.asarray(mean, float), np.asarray(cov, float)
+    if mean.shape != (2,) or cov.shape != (2, 2):
+        raise ValueError(f"need a 2-D mean and a 2x2 covariance, got shapes {mean.shape} and {cov.shape}")
+    angle = np.linspace(0, 2 * np.pi, 200)
+    circle = np.stack([np.cos(angle), np.sin(angle)])
+    points = mean[:, None] + n_sd * np.linalg.cholesky(cov) @ circle
+    return ax.plot(points[0], points[1], **line_kwargs)[0]
