@@ -72,6 +72,13 @@ def _chol_from(params: np.ndarray, d: int, family: str) -> tuple[np.ndarray, np.
     return m, chol
 
 
+def _elbo_gradient(grad: np.ndarray, eps: np.ndarray, weights: np.ndarray, chol: np.ndarray):
+    """Reparameterisation gradient of the ELBO from ``g = grad log p`` at ``theta = m + L eps``, averaged with
+    ``weights``: ``(d/dm, d/d log L_ii (with the entropy's +1), d/dL (full matrix; keep its strict lower part))``."""
+    g_chol = (grad * weights[:, None]).T @ eps
+    return weights @ grad, np.diag(g_chol) * np.diag(chol) + 1.0, g_chol
+
+
 def _hermite_rule(d: int, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Tensor Gauss-Hermite nodes ``(n_nodes^d, d)`` and weights for expectations under N(0, I)."""
     if not 1 <= d <= 3:
@@ -115,8 +122,8 @@ def fit_gaussian_by_quadrature(log_density_grad: LogDensityGrad, initial_mean, f
         logp, grad = np.asarray(logp, float), np.asarray(grad, float)
         if not (np.all(np.isfinite(logp)) and np.all(np.isfinite(grad))):
             return np.inf, np.zeros_like(params)
-        g_chol = (grad * w[:, None]).T @ z
-        g = np.concatenate([w @ grad, np.diag(g_chol) * np.diag(chol) + 1.0, g_chol[lower] if n_lower else []])
+        g_mean, g_log_diag, g_chol = _elbo_gradient(grad, z, w, chol)
+        g = np.concatenate([g_mean, g_log_diag, g_chol[lower] if n_lower else []])
         elbo = w @ logp + np.log(np.diag(chol)).sum() + 0.5 * d * np.log(2 * np.pi * np.e)
         return -elbo, -g
 
@@ -177,8 +184,8 @@ def fit_gaussian(log_density_grad: LogDensityGrad, initial_mean, family: str = "
         if not (np.all(np.isfinite(logp)) and np.all(np.isfinite(grad))):
             raise ValueError(f"non-finite log density or gradient at step {step}: lower the learning rate or start closer")
         trace[step - 1] = logp.mean() + log_diag.sum() + 0.5 * d * np.log(2 * np.pi * np.e)
-        g_chol = grad.T @ eps / n_mc  # d ELBO / d L (before the entropy term)
-        grads = [grad.mean(axis=0), np.diag(g_chol) * np.exp(log_diag) + 1.0,
+        g_mean, g_log_diag, g_chol = _elbo_gradient(grad, eps, np.full(n_mc, 1 / n_mc), chol)
+        grads = [g_mean, g_log_diag,
                  np.where(np.tri(d, k=-1, dtype=bool), g_chol, 0.0) if family == "fullrank" else np.zeros((d, d))]
         for k, (p, g) in enumerate(zip(params, grads)):  # Adam, ascending the ELBO
             first[k] = beta1 * first[k] + (1 - beta1) * g

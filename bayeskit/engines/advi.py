@@ -30,7 +30,7 @@ def run(problem, draws, chains=None, seed=None, progressbar=True, method="advi",
     own default, adagrad_window at 0.001, had not converged after 20000 steps on the gift model),
     ``average_fraction`` (default 0.2): the fitted Gaussian's parameters are averaged over the last
     20% of the iterations (Polyak averaging; 0 keeps PyMC's last iterate, which jitters with the
-    stochastic gradients: by several posterior sds on a 10^5-point regression), other ``pm.fit``
+    stochastic gradients: by up to 2.7 posterior sds on a minibatched regression), other ``pm.fit``
     keywords (e.g. ``obj_optimizer``, ``callbacks``)."""
     import pymc as pm
 
