@@ -85,7 +85,7 @@ class Layout:
         if flat.shape[-1] != self.ndim:
             raise ValueError(f"expected a last axis of length {self.ndim} (the number of parameters), got shape {flat.shape}")
         lead = flat.shape[:-1]
-        return {n: flat[..., sl].reshape(*lead, *shape) for (n, sl), shape in zip(self.slices.items(), self.shapes)}
+        return {n: flat[..., sl].reshape(tuple(lead) + tuple(shape)) for (n, sl), shape in zip(self.slices.items(), self.shapes)}
 
     def flatten(self, values: Mapping[str, Any]) -> np.ndarray:
         """``{name: (..., *shape)}`` -> ``(..., ndim)``; the inverse of :meth:`split`."""

@@ -2,7 +2,12 @@
 
 A Problem knows its parameters (names, shapes, which are discrete) and gives, all vectorised over a
 leading batch axis ``(n, ndim) -> (n,)``: ``log_prior``, ``log_likelihood``, ``log_posterior``, and
-``prior_transform`` (unit cube -> parameters) for nested sampling.
+``prior_transform`` (unit cube -> parameters) for nested sampling, on the constrained values.
+
+It also gives an **unconstrained view**, the space gradient-based and random-walk engines move in (as
+PyMC, Stan and nutpie do): ``log_density(z)`` (the log posterior of ``to_constrained(z)`` plus the log
+Jacobian of that map), ``log_density_and_grad(z)`` (from PyMC's gradient), and the maps
+``to_constrained`` / ``to_unconstrained``. Discrete parameters appear in it unchanged.
 
 Two ways to build one:
 
@@ -22,6 +27,7 @@ from scipy import stats
 
 from bayeskit._checks import as_rng
 from bayeskit._prior_forms import prior_functions
+from bayeskit._support_transforms import SupportTransform
 from bayeskit.layout import Layout
 
 __all__ = ["Problem"]
@@ -75,6 +81,9 @@ class Problem:
     ----------
     layout : Layout
         Names, shapes and discreteness of the parameters, in flat-vector order.
+    unconstrained_layout : Layout
+        The same for the unconstrained view (PyMC's value variables such as ``sigma_log__``; a simplex
+        of K values has K - 1 unconstrained coordinates).
     n_evaluations : int
         Points evaluated so far by ``log_posterior`` and ``log_likelihood`` (engines report differences).
     pymc_model
@@ -104,6 +113,10 @@ class Problem:
         self.n_evaluations = 0
         self._dists = dists
         self._prior_forms = {pname: prior_functions(dist) for pname, dist in dists.items()}
+        self._support = {pname: SupportTransform.for_prior(dist) for pname, dist in dists.items()}
+        suffix = {"identity": "", "lower": "_log__", "upper": "_upperlog__", "interval": "_interval__"}
+        self.unconstrained_layout = Layout(
+            tuple(n + suffix[self._support[n].kind] for n in self.layout.names), self.layout.shapes, self.layout.discrete)
         self._user_loglik = log_likelihood
         self._check_on_entry()
 
@@ -117,6 +130,7 @@ class Problem:
         self = cls.__new__(cls)
         compiled = compile_model(model)
         self.layout = compiled.layout
+        self.unconstrained_layout = compiled.z_layout
         self.name = name if name is not None else (model.name or None)
         self.pymc_model = model
         self.n_evaluations = 0
@@ -133,6 +147,15 @@ class Problem:
         return self.layout.names
 
     @property
+    def unconstrained_ndim(self) -> int:
+        return self.unconstrained_layout.ndim
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether :meth:`log_density_and_grad` is available (Problems built from PyMC)."""
+        return self.pymc_model is not None
+
+    @property
     def has_discrete(self) -> bool:
         return any(self.layout.discrete)
 
@@ -145,11 +168,12 @@ class Problem:
         return f"Problem({self.name or 'unnamed'}: {params}; from {src})"
 
     # ------------------------------------------------------------------ evaluation
-    def _check_points(self, x, what: str = "x") -> np.ndarray:
+    def _check_points(self, x, what: str = "x", ndim: int | None = None) -> np.ndarray:
+        ndim = self.ndim if ndim is None else ndim
         arr = np.asarray(x, dtype=float)
-        if arr.ndim != 2 or arr.shape[1] != self.ndim:
+        if arr.ndim != 2 or arr.shape[1] != ndim:
             raise ValueError(
-                f"{what} must have shape (n, {self.ndim}) (a batch of points; use x[None, :] for one point), "
+                f"{what} must have shape (n, {ndim}) (a batch of points; use {what}[None, :] for one point), "
                 f"got {np.shape(x)}"
             )
         if not np.isfinite(arr).all():
@@ -211,6 +235,87 @@ class Problem:
         prior, lik, names = self._terms(x)
         return _combine(prior, lik, names, x, "posterior")
 
+    # ------------------------------------------------------------------ the unconstrained view
+    def to_constrained(self, z) -> np.ndarray:
+        """Map unconstrained points ``(n, unconstrained_ndim)`` to parameter values ``(n, ndim)``."""
+        z = self._check_points(z, "z", self.unconstrained_ndim)
+        if self.pymc_model is not None:
+            return self._compiled.to_constrained(z)
+        values = self.unconstrained_layout.split(z)
+        zs = {n: values[u] for n, u in zip(self.layout.names, self.unconstrained_layout.names)}
+        with np.errstate(over="ignore"):
+            return self.layout.flatten({n: self._support[n].to_constrained(zs[n]) for n in self.layout.names})
+
+    def to_unconstrained(self, x) -> np.ndarray:
+        """Map parameter values ``(n, ndim)`` inside the support to the unconstrained space.
+
+        A point outside the support (or one that a constraining transform cannot represent, such as
+        an unsorted vector under ``ordered``) raises a ValueError naming it.
+        """
+        x = self._check_points(x)
+        if self.pymc_model is not None:
+            z = self._compiled.to_unconstrained(x)
+        else:
+            values = self.layout.split(x)
+            z = self.unconstrained_layout.flatten({
+                u: self._support[n].to_unconstrained(values[n])
+                for n, u in zip(self.layout.names, self.unconstrained_layout.names)
+            })
+        bad = np.argwhere(~np.isfinite(z))
+        if bad.size or (self.pymc_model is not None and np.any(self.log_prior(x) == -np.inf)):
+            row = int(bad[0][0]) if bad.size else int(np.flatnonzero(self.log_prior(x) == -np.inf)[0])
+            raise ValueError(
+                f"point {row} ({x[row].tolist()}) is outside the support (or violates a transform's constraint), "
+                "so it has no unconstrained coordinates"
+            )
+        return z
+
+    def log_density(self, z) -> np.ndarray:
+        """Log posterior on the unconstrained space at each row of ``z`` ``(n, unconstrained_ndim)``:
+        ``log_posterior(to_constrained(z)) + log |d to_constrained / dz|``; ``-inf`` where the
+        constrained value overflows or leaves the support."""
+        z = self._check_points(z, "z", self.unconstrained_ndim)
+        self.n_evaluations += len(z)
+        if self.pymc_model is not None:
+            prior, lik = self._compiled.z_terms(z)
+            names = list(self._compiled.z_term_names)
+            return _combine(prior, lik, names, z, "posterior")
+        return self._scipy_log_density(z)
+
+    def log_density_and_grad(self, z) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`log_density` and its gradient ``(n, unconstrained_ndim)``, from PyMC's reverse-mode
+        gradient. Rows where the density is ``-inf`` have a NaN gradient (it is undefined there).
+
+        Only Problems built with :meth:`from_pymc` have gradients: a Problem built from scipy priors and
+        a numpy log-likelihood has no derivative of that function (bayeskit does not guess one by
+        finite differences), so it raises NotImplementedError.
+        """
+        z = self._check_points(z, "z", self.unconstrained_ndim)
+        if self.pymc_model is None:
+            raise NotImplementedError(
+                "log_density_and_grad needs the gradient of the log-likelihood, which a Problem built from scipy "
+                "priors and a numpy function does not have; write the model in PyMC and use Problem.from_pymc"
+            )
+        self.n_evaluations += len(z)
+        prior, lik, grad = self._compiled.z_terms_and_grad(z)
+        lp = _combine(prior, lik, list(self._compiled.z_term_names), z, "posterior")
+        grad = np.where(np.isfinite(lp)[:, None], grad, np.nan)
+        return lp, grad
+
+    def _scipy_log_density(self, z: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            x = self.to_constrained(z)
+        out = np.full(len(z), -np.inf)
+        ok = np.all(np.isfinite(x), axis=1)
+        if ok.any():
+            prior, lik, names = self._terms(x[ok])
+            out[ok] = _combine(prior, lik, names, x[ok], "posterior")
+            values = self.unconstrained_layout.split(z[ok])
+            for n, u in zip(self.layout.names, self.unconstrained_layout.names):
+                jac = self._support[n].log_jacobian(values[u])
+                out[ok] += jac.reshape(int(ok.sum()), -1).sum(axis=1)
+        return out
+
     def prior_transform(self, u) -> np.ndarray:
         """Map points of the unit cube ``(n, ndim)`` to parameters distributed as the prior.
 
@@ -235,13 +340,18 @@ class Problem:
 
     # ------------------------------------------------------------------ helpers for engines
     def initial_points(self, n: int, seed=None) -> np.ndarray:
-        """``n`` starting points inside the support, spread over the central half of the prior."""
+        """``n`` starting points inside the support: spread over the central half of the prior where a
+        prior transform exists, else PyMC's initial point jittered by U(-1, 1) on the unconstrained
+        space (continuous coordinates only), as ``pm.sample``'s ``jitter+adapt_diag`` does."""
         rng = as_rng(seed)
         for _ in range(20):
             try:
                 x = self.prior_transform(rng.uniform(0.25, 0.75, size=(n, self.ndim)))
             except NotImplementedError:
-                x = self._compiled.initial_points(n, rng)
+                z = np.tile(self._compiled.initial_z, (n, 1))
+                cont = ~self.unconstrained_layout.discrete_mask
+                z[:, cont] += rng.uniform(-1.0, 1.0, size=(n, int(cont.sum())))
+                x = self._compiled.to_constrained(z)
             ok = np.isfinite(self.log_posterior(x))
             if ok.all():
                 return x

@@ -1,18 +1,33 @@
 """Compile a PyMC model into vectorised numpy functions for :class:`bayeskit.Problem`.
 
-* The log-density terms are built on the model's *constrained* values (value transforms removed,
-  no Jacobian), one term per variable (``pm.Potential`` terms count as likelihood), then vectorised over a leading batch axis with
-  ``pytensor.graph.replace.vectorize_graph``.
-* PyMC's parameter checks (``CheckParameterValue``) are reductions over the whole parameter array:
-  in a batch, one point with an invalid parent value would turn every point's density into
-  ``-inf``. They are removed at compile time (PyMC's own ``local_remove_check_parameter`` rewrite,
-  what ``pm.Model(check_bounds=False)`` does); point-wise support checks stay. Validity is then
-  decided point by point: a parameter outside its support has a ``-inf`` prior term, which masks
-  any NaN its children produce.
+Two views of the same model, both vectorised over a leading batch axis:
+
+* **Constrained**: the free variables' own values (``sigma > 0``, a Dirichlet's point on the simplex).
+  One log-density term per free variable (no Jacobian), one per observed variable and potential
+  (``pm.Potential`` terms count as likelihood). A constraint that lives only in a value transform
+  (``transform=ordered``, a simplex, a zero sum, a Cholesky factor) is kept: a point that the
+  transform cannot represent (unsorted where ordered, off the simplex) is outside the support,
+  found by mapping it to the unconstrained space and back.
+* **Unconstrained**: PyMC's value variables (``sigma_log__``), the space its NUTS and ADVI work on:
+  ``model.logp(jacobian=True)`` and its gradient, and the maps between the two views, all from
+  PyMC's own value transforms.
+
+Details that keep a batch honest:
+
+* PyMC's parameter checks (``CheckParameterValue``) reduce over a whole array: in a batch one point
+  with an invalid parent value would make every point ``-inf``. They are removed at compile time
+  (PyMC's own ``local_remove_check_parameter`` rewrite, what ``pm.Model(check_bounds=False)`` does);
+  point-wise support checks stay. A parameter outside its support has a ``-inf`` prior term, which
+  masks any NaN its children produce.
+* The graphs are built from the user's model without cloning it or changing it (no
+  ``remove_value_transforms``, which also refuses ``initval``); its ``pm.Data`` containers stay live,
+  so ``pm.set_data`` on the model changes what the compiled functions see (same shapes).
+* The gradient of a batch comes from one reverse pass over the sum of the batch's log-densities: each
+  point's log-density depends only on its own row, so the row's gradient is that point's gradient.
+* Graphs that PyTensor cannot vectorise (some ``scan`` models) fall back to a loop over points.
 * The prior transform applies each free variable's inverse CDF (``pm.icdf``) in dependency order,
-  with parents replaced by their transformed values, vectorised the same way.
-* ``pm.Data`` containers stay live: after ``pm.set_data`` on the model the compiled functions use
-  the new values (same shapes), so a simulation study compiles once.
+  with closed forms PyMC lacks (truncated normal; Dirichlet from normalised Gamma quantiles;
+  multivariate normal through a Cholesky factor). Variables it cannot honour are refused by name.
 """
 
 from __future__ import annotations
@@ -28,54 +43,64 @@ from bayeskit.layout import Layout
 __all__ = ["CompiledModel", "compile_model"]
 
 _MODE_REWRITE = "local_remove_check_parameter"
+# A constrained point counts as representable by its value transform when mapping it to the
+# unconstrained space and back reproduces it to this relative (and absolute) precision: a few
+# thousand ulps of slack for log/exp and softmax round trips, far below any real violation.
+_ROUND_TRIP_RTOL = 1e-8
+_ROUND_TRIP_ATOL = 1e-12
 
 
 @dataclass
 class CompiledModel:
-    layout: Layout
-    term_names: tuple[str, ...]
-    n_free: int
+    """Vectorised functions of one PyMC model (see the module docstring)."""
+
+    layout: Layout                     # constrained free variables, in model.free_RVs order
+    z_layout: Layout                   # unconstrained value variables, same order
+    term_names: tuple[str, ...]        # constrained terms: priors, constraint checks, likelihood
+    n_prior_terms: int
+    z_term_names: tuple[str, ...]      # unconstrained terms: priors (with Jacobian), finiteness, likelihood
+    n_z_prior_terms: int
     _terms_fn: Callable
+    _z_terms_grad_fn: Callable
+    _z_terms_fn: Callable
+    _to_constrained_fn: Callable
+    _to_unconstrained_fn: Callable
     _transform_fn: Callable | None
     _transform_error: str | None
-    _initial: np.ndarray
+    initial_z: np.ndarray
+    transforms: dict[str, str]         # variable -> name of its value transform ("none" if identity)
+    vectorised: bool
 
     def terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = np.asarray(self._terms_fn(x), dtype=float).reshape(len(x), -1)
-        return out[:, : self.n_free], out[:, self.n_free :]
+        out = self._terms_fn(x)[0].reshape(len(x), -1)
+        return out[:, : self.n_prior_terms], out[:, self.n_prior_terms :]
+
+    def z_terms(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = self._z_terms_fn(z)[0].reshape(len(z), -1)
+        return out[:, : self.n_z_prior_terms], out[:, self.n_z_prior_terms :]
+
+    def z_terms_and_grad(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        terms, grad = self._z_terms_grad_fn(z)
+        terms = terms.reshape(len(z), -1)
+        return terms[:, : self.n_z_prior_terms], terms[:, self.n_z_prior_terms :], grad.reshape(len(z), -1)
+
+    def to_constrained(self, z: np.ndarray) -> np.ndarray:
+        return _concat(self._to_constrained_fn(z), len(z))
+
+    def to_unconstrained(self, x: np.ndarray) -> np.ndarray:
+        return _concat(self._to_unconstrained_fn(x), len(x))
 
     def transform(self, u: np.ndarray) -> np.ndarray:
         if self._transform_fn is None:
             raise NotImplementedError(self._transform_error)
-        parts = self._transform_fn(u)
-        return np.concatenate([np.asarray(p, float).reshape(len(u), -1) for p in parts], axis=1)
-
-    def initial_points(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """PyMC's initial point, jittered (continuous coordinates only) for each of ``n`` chains."""
-        x = np.tile(self._initial, (n, 1))
-        cont = ~self.layout.discrete_mask
-        x[:, cont] += rng.uniform(-0.1, 0.1, size=(n, int(cont.sum()))) * np.maximum(1.0, np.abs(x[:, cont]))
-        return x
+        return _concat(self._transform_fn(u), len(u))
 
 
-def _icdf(rv, u):
-    """``pm.icdf``, plus closed forms PyMC lacks (truncated normal)."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    if type(rv.owner.op).__name__ == "TruncatedNormalRV":
-        # x = mu + sigma * Phi^-1(Phi(a) + u (Phi(b) - Phi(a))), a and b the standardised bounds
-        mu, sigma, lower, upper = rv.owner.op.dist_params(rv.owner)
-
-        def phi(z):
-            return 0.5 * (1 + pt.erf(z / np.sqrt(2.0)))
-
-        p = phi((lower - mu) / sigma) + u * (phi((upper - mu) / sigma) - phi((lower - mu) / sigma))
-        x = mu + sigma * np.sqrt(2.0) * pt.erfinv(2 * p - 1)
-        return pt.clip(x, lower, upper)
-    return pm.icdf(rv, u)
+def _concat(parts, n: int) -> np.ndarray:
+    return np.concatenate([np.asarray(p, float).reshape(n, -1) for p in parts], axis=1)
 
 
+# ---------------------------------------------------------------------------------------- helpers
 def _batched_inputs(matrix, variables):
     """Map each variable to its slice of the batch matrix, reshaped to ``(n, *shape)``."""
     import pytensor.tensor as pt
@@ -89,90 +114,283 @@ def _batched_inputs(matrix, variables):
     return out
 
 
-def _reduce_to_batch(term):
-    """Sum a vectorised term ``(n, ...)`` over everything but the batch axis."""
-    return term.sum(axis=tuple(range(1, term.ndim))) if term.ndim > 1 else term
+def _flat_row(arrays) -> "object":
+    """Concatenate single-point graphs into one flat float64 vector."""
+    import pytensor.tensor as pt
+
+    return pt.concatenate([pt.cast(a, "float64").reshape((-1,)) for a in arrays])
 
 
-def compile_model(model) -> CompiledModel:
-    """Compile ``model`` (a ``pm.Model``) into vectorised log-density terms and a prior transform."""
-    import pymc as pm
+def _point_vars(variables_and_shapes):
+    """Fresh single-point input variables (one per (template, shape))."""
+    import pytensor.tensor as pt
+
+    return [pt.tensor(name=f"{var.name}_in", shape=shape, dtype=var.dtype) for var, shape in variables_and_shapes]
+
+
+class _Lazy:
+    """Compile on first call: a Problem compiles only the functions its engines use."""
+
+    def __init__(self, build):
+        self.build, self.fn = build, None
+
+    def __call__(self, x):
+        if self.fn is None:
+            self.fn = self.build()[0]
+        return self.fn(x)
+
+
+class _LoopFunction:
+    """A single-point compiled function applied row by row (for graphs PyTensor cannot vectorise)."""
+
+    def __init__(self, fn, shapes, dtypes):
+        self.fn, self.shapes, self.dtypes = fn, shapes, dtypes
+        self.sizes = [math.prod(s) for s in shapes]
+
+    def __call__(self, matrix):
+        matrix = np.asarray(matrix, float)
+        rows = []
+        for row in matrix:
+            args, start = [], 0
+            for shape, size, dtype in zip(self.shapes, self.sizes, self.dtypes):
+                args.append(row[start : start + size].reshape(shape).astype(dtype))
+                start += size
+            rows.append([np.asarray(o, float).reshape(-1) for o in self.fn(*args)])
+        return [np.stack([r[k] for r in rows]) for k in range(len(rows[0]))] if rows else []
+
+
+def _compile_batched(inputs, shapes, outputs, mode, grad_of_sum=False):
+    """Compile single-point graphs ``outputs`` (functions of ``inputs`` with ``shapes``) into a function
+    of a batch matrix ``(n, sum of sizes)`` returning a list of arrays with a leading batch axis.
+
+    With ``grad_of_sum``, ``outputs`` is one vector of log-density terms and the function also returns
+    the gradient of their sum with respect to the inputs, ``(n, sum of sizes)``.
+    Returns ``(function, vectorised)``; ``vectorised`` is False when it had to loop over points.
+    """
     import pytensor
     import pytensor.tensor as pt
-    from pymc.model.transform.conditioning import remove_value_transforms
-    from pytensor.compile.mode import get_mode
-    from pytensor.graph.replace import graph_replace, vectorize_graph
+    from pytensor.graph.replace import vectorize_graph
+
+    M = pt.matrix("batch", dtype="float64")
+    try:
+        if _contains_scan(outputs):
+            # Vectorising a scan wraps the model's own Scan op, whose inner graph PyTensor then rewrites in
+            # place: the user's model would lose its gradient (pm.sample would pick Slice). Loop instead.
+            raise NotImplementedError("scan")
+        batched = vectorize_graph(list(outputs), _batched_inputs(M, list(zip(inputs, shapes))))
+        outs = [b if b.ndim >= 1 else b[None] for b in batched]
+        if grad_of_sum:
+            total = outs[0].reshape((M.shape[0], -1)).sum()
+            outs = [outs[0], pt.grad(total, M)]
+        fn = pytensor.function([M], outs, mode=mode, on_unused_input="ignore")
+        return (lambda x: fn(np.asarray(x, float))), True
+    except Exception:  # noqa: BLE001 - PyTensor raises many types when it cannot vectorise a graph
+        single = list(outputs)
+        if grad_of_sum:
+            grads = pt.grad(single[0].sum(), list(inputs), disconnected_inputs="ignore")
+            single = [single[0], _flat_row(grads)]
+        fn = pytensor.function(list(inputs), single, mode=mode, on_unused_input="ignore")
+        return _LoopFunction(fn, shapes, [i.dtype for i in inputs]), False
+
+
+def _contains_scan(outputs) -> bool:
+    from pytensor.graph import ancestors
+    from pytensor.scan.op import Scan
+
+    return any(v.owner is not None and isinstance(v.owner.op, Scan) for v in ancestors(list(outputs)))
+
+
+def _is_default_transform(rv, transform) -> bool:
+    """Whether ``transform`` is the one PyMC gives ``rv``'s distribution by default (it then only
+    encodes the support), as opposed to a user-chosen constraint such as ``ordered``."""
+    from pymc.distributions.transforms import _default_transform
+
+    default = _default_transform(rv.owner.op, rv)
+    if transform is None:
+        return True  # no transform: the constrained support checks are all there is
+    return default is not None and type(default) is type(transform)
+
+
+def _needs_round_trip_check(rv, transform) -> bool:
+    """A univariate variable with its default transform has its support checked point-wise by its own
+    log-density; anything else (a user-chosen transform, a simplex, a zero sum, a Cholesky factor) may
+    carry a constraint that only its transform knows."""
+    if transform is None:
+        return False
+    return not (_is_default_transform(rv, transform) and rv.owner.op.ndim_supp == 0)
+
+
+# ---------------------------------------------------------------------------------------- inverse CDFs
+def _icdf(rv, u):
+    """Inverse CDF of ``rv`` at ``u`` (same shape as ``rv``): ``pm.icdf`` plus closed forms PyMC lacks."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    op_name = type(rv.owner.op).__name__
+    params = rv.owner.op.dist_params(rv.owner)
+    if op_name == "TruncatedNormalRV":
+        # x = mu + sigma * Phi^-1(Phi(a) + u (Phi(b) - Phi(a))), a and b the standardised bounds
+        mu, sigma, lower, upper = params
+
+        def phi(z):
+            return 0.5 * (1 + pt.erf(z / np.sqrt(2.0)))
+
+        p = phi((lower - mu) / sigma) + u * (phi((upper - mu) / sigma) - phi((lower - mu) / sigma))
+        x = mu + sigma * np.sqrt(2.0) * pt.erfinv(2 * p - 1)
+        return pt.clip(x, lower, upper)
+    if op_name == "DirichletRV":
+        # independent Gamma(a_i, 1) quantiles, normalised, are Dirichlet(a) distributed
+        (alpha,) = params
+        alpha = pt.broadcast_to(alpha, rv.shape)
+        g = pt.gammaincinv(alpha, u)
+        return g / g.sum(axis=-1, keepdims=True)
+    if op_name == "MvNormalRV":
+        mu, cov = params[0], params[1]
+        chol = pt.linalg.cholesky(cov)
+        z = np.sqrt(2.0) * pt.erfinv(2 * u - 1)
+        return mu + pt.matmul(chol, z[..., None])[..., 0]
+    if rv.owner.op.ndim_supp != 0:
+        raise NotImplementedError(f"{op_name} is multivariate and has no prior transform in bayeskit")
+    return pm.icdf(rv, u)
+
+
+# ---------------------------------------------------------------------------------------- compile
+def _check_model(model) -> None:
+    import pymc as pm
 
     if not isinstance(model, pm.Model):
         raise TypeError(f"from_pymc needs a pm.Model, got {type(model).__name__}")
     if not model.free_RVs:
         raise ValueError("the model has no free random variables")
-    for rv in model.free_RVs:
-        if rv.owner.op.ndim_supp != 0:
-            raise ValueError(
-                f"variable {rv.name!r} has a multivariate distribution ({type(rv.owner.op).__name__}); "
-                "Problem.from_pymc supports univariate distributions (scalar or vector-valued)"
-            )
     for obs in model.observed_RVs:
         data = model.rvs_to_values[obs]
-        values = data.data if hasattr(data, "data") else data.eval()
+        values = data.get_value() if hasattr(data, "get_value") else (data.data if hasattr(data, "data") else data.eval())
         values = np.asarray(values)
         if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
-            raise ValueError(f"observed data of {obs.name!r} contains NaN or inf at index {bad}")
+            raise ValueError(
+                f"observed data of {obs.name!r} contains NaN or inf at index {bad}; PyMC would impute it as a "
+                "free variable, which bayeskit does not support: drop or impute the missing values first"
+            )
+
+
+def compile_model(model) -> CompiledModel:
+    """Compile ``model`` (a ``pm.Model``) into vectorised log-densities, gradients, maps and a prior transform.
+
+    The model is not changed.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc.logprob.basic import transformed_conditional_logp
+    from pymc.logprob.utils import replace_rvs_by_values
+    from pytensor.compile.mode import get_mode
+
+    _check_model(model)
     mode = get_mode(None).including(_MODE_REWRITE)
+    free = list(model.free_RVs)
+    names = [rv.name for rv in free]
+    transforms = {rv: model.rvs_to_transforms[rv] for rv in free}
+    value_vars = [model.rvs_to_values[rv] for rv in free]
 
-    names = [rv.name for rv in model.free_RVs]
-    unconstrained = remove_value_transforms(model)
-    by_name = {rv.name: rv for rv in unconstrained.free_RVs}
-    init_point = unconstrained.initial_point()
-    shapes = [tuple(np.shape(init_point[unconstrained.rvs_to_values[by_name[n]].name])) for n in names]
-    discrete = [by_name[n].dtype.startswith("int") for n in names]
+    # Shapes: the value variables' from PyMC's initial point (honours initval=), the constrained
+    # values' from mapping that point back.
+    start = model.initial_point()
+    z_shapes = [tuple(np.shape(start[v.name])) for v in value_vars]
+    constrained_of_values = replace_rvs_by_values(free, rvs_to_values=dict(zip(free, value_vars)),
+                                                  rvs_to_transforms=transforms)
+    point_fn = pytensor.function(value_vars, constrained_of_values, mode=mode, on_unused_input="ignore")
+    start_x = point_fn(*[start[v.name] for v in value_vars])
+    shapes = [tuple(np.shape(x)) for x in start_x]
+    discrete = [rv.dtype.startswith("int") for rv in free]
     layout = Layout(tuple(names), tuple(shapes), tuple(discrete))
+    z_layout = Layout(tuple(v.name for v in value_vars), tuple(z_shapes), tuple(discrete))
 
-    # Log-density terms, one per free variable then one per observed variable.
-    values = [unconstrained.rvs_to_values[by_name[n]] for n in names]
-    rvs = [by_name[n] for n in names] + list(unconstrained.observed_RVs)
-    terms = unconstrained.logp(vars=rvs, sum=False, jacobian=False)
-    # Potentials (e.g. a discrete parameter summed out) count as likelihood terms.
-    terms = list(terms) + list(unconstrained.replace_rvs_by_values(unconstrained.potentials))
-    # The transform-free copy clones pm.Data containers; point the graph back at the model's own, so
-    # that ``pm.set_data`` on the model changes what the compiled Problem sees, without recompiling.
-    own_data = {v.name: v for v in model.data_vars}
-    terms = graph_replace(terms, {v: own_data[v.name] for v in unconstrained.data_vars}, strict=False)
-    X = pt.matrix("x", dtype="float64")
-    batched = vectorize_graph(terms, _batched_inputs(X, list(zip(values, shapes))))
-    terms_fn = pytensor.function([X], pt.stack([_reduce_to_batch(t) for t in batched], axis=1), mode=mode)
-    term_names = (tuple(names) + tuple(obs.name for obs in unconstrained.observed_RVs)
-                  + tuple(pot.name or "potential" for pot in unconstrained.potentials))
+    # Constrained view: fresh inputs for the free variables' own values, no transforms.
+    x_vars = _point_vars(list(zip(free, shapes)))
+    x_of = dict(zip(free, x_vars))
+    to_values = {**x_of, **{obs: model.rvs_to_values[obs] for obs in model.observed_RVs}}
+    no_transforms = {rv: None for rv in to_values}
+    rv_terms = transformed_conditional_logp(rvs=free + list(model.observed_RVs), rvs_to_values=to_values,
+                                            rvs_to_transforms=no_transforms, jacobian=False)
+    potentials = replace_rvs_by_values(model.potentials, rvs_to_values=to_values)
+    prior_terms = [t.sum() for t in rv_terms[: len(free)]]
+    check_names = []
+    # The constrained values of each variable's parents, for transforms whose parameters depend on them.
+    parents_inputs = {rv: replace_rvs_by_values(list(rv.owner.inputs), rvs_to_values=x_of) for rv in free}
+    forward = {}
+    for rv, x in zip(free, x_vars):
+        t = transforms[rv]
+        forward[rv] = x if t is None else t.forward(x, *parents_inputs[rv])
+        if _needs_round_trip_check(rv, t):
+            back = t.backward(forward[rv], *parents_inputs[rv])
+            ok = pt.all(pt.le(pt.abs(back - x), _ROUND_TRIP_ATOL + _ROUND_TRIP_RTOL * pt.abs(x)))
+            prior_terms.append(pt.switch(ok, 0.0, -np.inf))
+            check_names.append(f"{rv.name} ({type(t).__name__} constraint)")
+    lik_terms = [t.sum() for t in rv_terms[len(free):]] + [p.sum() for p in potentials]
+    term_names = (tuple(names) + tuple(check_names) + tuple(o.name for o in model.observed_RVs)
+                  + tuple(p.name or "potential" for p in model.potentials))
+    terms_fn, vectorised = _compile_batched(
+        x_vars, shapes, [pt.stack([pt.cast(t, "float64") for t in prior_terms + lik_terms])], mode)
+    # Everything else is compiled when first used.
 
-    # Prior transform from inverse CDFs, parents first (model.free_RVs is in creation order).
-    original = {rv.name: rv for rv in model.free_RVs}
+    # Unconstrained view: PyMC's value variables, PyMC's log-density with the Jacobian.
+    z_terms = model.logp(jacobian=True, sum=False)
+    z_prior = [t.sum() for t in z_terms[: len(free)]]
+    floats = [c for c in constrained_of_values if c.dtype.startswith("float")]
+    finite = pt.all(pt.stack([pt.all(~(pt.isinf(c) | pt.isnan(c)))
+                              for c in floats])) if floats else pt.constant(True)
+    z_prior.append(pt.switch(finite, 0.0, -np.inf))  # a value that overflows is outside the support
+    z_lik = [t.sum() for t in z_terms[len(free):]]
+    z_term_names = tuple(v.name for v in value_vars) + ("finite constrained values",) + tuple(term_names[len(names) + len(check_names):])
+    z_stack = pt.stack([pt.cast(t, "float64") for t in z_prior + z_lik])
+    z_terms_fn = _Lazy(lambda: _compile_batched(value_vars, z_shapes, [z_stack], mode))
+    z_terms_grad_fn = _Lazy(lambda: _compile_batched(value_vars, z_shapes, [z_stack], mode, grad_of_sum=True))
+
+    # Maps between the views.
+    to_constrained_fn = _Lazy(lambda: _compile_batched(value_vars, z_shapes, constrained_of_values, mode))
+    to_unconstrained_fn = _Lazy(lambda: _compile_batched(x_vars, shapes, [forward[rv] for rv in free], mode))
+
+    transform_fn, transform_error = _compile_prior_transform(model, free, shapes, transforms, mode)
+    initial_z = z_layout.flatten({v.name: start[v.name] for v in value_vars})
+    return CompiledModel(
+        layout, z_layout, term_names, len(prior_terms), z_term_names, len(z_prior),
+        terms_fn, z_terms_grad_fn, z_terms_fn, to_constrained_fn, to_unconstrained_fn,
+        transform_fn, transform_error, initial_z,
+        {rv.name: ("none" if transforms[rv] is None else type(transforms[rv]).__name__) for rv in free}, vectorised,
+    )
+
+
+def _compile_prior_transform(model, free, shapes, transforms, mode):
+    """Prior transform from inverse CDFs, parents first (``model.free_RVs`` is in creation order)."""
+    import pytensor.tensor as pt
+    from pymc.logprob.utils import replace_rvs_by_values
+
     units, transformed = [], {}
-    transform_fn, transform_error = None, None
     try:
-        for n, shape in zip(names, shapes):
-            rv = original[n]
-            u = pt.tensor(f"u_{n}", shape=shape, dtype="float64")
+        for rv, shape in zip(free, shapes):
+            if not _is_default_transform(rv, transforms[rv]):
+                raise NotImplementedError(
+                    f"variable {rv.name!r} has the value transform {type(transforms[rv]).__name__}, a constraint that an "
+                    "inverse CDF cannot honour, so nested sampling (which needs a prior transform) would sample the wrong "
+                    "prior. Use an engine that works on the unconstrained space ('pymc', 'metropolis', 'emcee', 'advi'), "
+                    "or write the constraint into the prior itself"
+                )
+            u = pt.tensor(f"u_{rv.name}", shape=shape, dtype="float64")
             try:
                 x = _icdf(rv, u)
             except NotImplementedError as exc:
                 raise NotImplementedError(
-                    f"variable {n!r} ({type(rv.owner.op).__name__}) has no inverse CDF in PyMC, so the prior "
-                    "transform for nested sampling cannot be built automatically. Reparameterise it with a "
-                    "distribution that has one, or build the Problem from scipy priors and a log-likelihood "
-                    f"(Problem(priors=..., log_likelihood=...)). PyMC said: {exc}"
+                    f"variable {rv.name!r} ({type(rv.owner.op).__name__}) has no inverse CDF in PyMC or bayeskit, so the "
+                    "prior transform for nested sampling cannot be built. Use another engine ('pymc', 'metropolis', "
+                    "'emcee', 'advi'), reparameterise it with a distribution that has one, or build the Problem from scipy "
+                    f"priors and a log-likelihood (Problem(priors=..., log_likelihood=...)). Reason: {exc}"
                 ) from None
-            x = graph_replace(x, {original[p]: transformed[p] for p in transformed}, strict=False)
+            x = replace_rvs_by_values([x], rvs_to_values=transformed)[0]
             if x.dtype != rv.dtype:
                 x = pt.cast(pt.round(x) if rv.dtype.startswith("int") else x, rv.dtype)
-            transformed[n] = x
+            transformed[rv] = x
             units.append(u)
-        U = pt.matrix("u", dtype="float64")
-        outs = vectorize_graph([transformed[n] for n in names], _batched_inputs(U, list(zip(units, shapes))))
-        transform_fn = pytensor.function([U], outs, mode=mode)
+        outputs = [transformed[rv] for rv in free]
+        return _Lazy(lambda: _compile_batched(units, shapes, outputs, mode)), None
     except NotImplementedError as exc:
-        transform_error = str(exc)
-
-    initial = layout.flatten({n: init_point[unconstrained.rvs_to_values[by_name[n]].name] for n in names})
-    return CompiledModel(layout, term_names, len(names), terms_fn, transform_fn, transform_error, initial)
+        return None, str(exc)
