@@ -40,7 +40,7 @@ import numpy as np
 
 from bayeskit.layout import Layout
 
-__all__ = ["CompiledModel", "compile_model"]
+__all__ = ["CompiledModel", "compile_model", "compile_pointwise"]
 
 _MODE_REWRITE = "local_remove_check_parameter"
 # A constrained point counts as representable by its value transform when mapping it to the
@@ -155,7 +155,7 @@ class _LoopFunction:
             for shape, size, dtype in zip(self.shapes, self.sizes, self.dtypes):
                 args.append(row[start : start + size].reshape(shape).astype(dtype))
                 start += size
-            rows.append([np.asarray(o, float).reshape(-1) for o in self.fn(*args)])
+            rows.append([np.asarray(o) for o in self.fn(*args)])
         return [np.stack([r[k] for r in rows]) for k in range(len(rows[0]))] if rows else []
 
 
@@ -178,7 +178,8 @@ def _compile_batched(inputs, shapes, outputs, mode, grad_of_sum=False):
             # place: the user's model would lose its gradient (pm.sample would pick Slice). Loop instead.
             raise NotImplementedError("scan")
         batched = vectorize_graph(list(outputs), _batched_inputs(M, list(zip(inputs, shapes))))
-        outs = [b if b.ndim >= 1 else b[None] for b in batched]
+        # an output that does not depend on the inputs (a Deterministic of data) comes back unbatched
+        outs = [pt.broadcast_to(b, (M.shape[0], *b.shape)) if b is o else b for b, o in zip(batched, outputs)]
         if grad_of_sum:
             total = outs[0].reshape((M.shape[0], -1)).sum()
             outs = [outs[0], pt.grad(total, M)]
@@ -255,6 +256,12 @@ def _icdf(rv, u):
 
 
 # ---------------------------------------------------------------------------------------- compile
+def observed_rvs(model) -> list:
+    """``model.observed_RVs`` without repeats: ``pm.sample_posterior_predictive`` on a model with a Potential and
+    ``pm.Data`` appends the observed variables to that list a second time (PyMC 5.28)."""
+    return list(dict.fromkeys(model.observed_RVs))
+
+
 def _check_model(model) -> None:
     import pymc as pm
 
@@ -262,7 +269,7 @@ def _check_model(model) -> None:
         raise TypeError(f"from_pymc needs a pm.Model, got {type(model).__name__}")
     if not model.free_RVs:
         raise ValueError("the model has no free random variables")
-    for obs in model.observed_RVs:
+    for obs in observed_rvs(model):
         data = model.rvs_to_values[obs]
         values = data.get_value() if hasattr(data, "get_value") else (data.data if hasattr(data, "data") else data.eval())
         values = np.asarray(values)
@@ -308,9 +315,9 @@ def compile_model(model) -> CompiledModel:
     # Constrained view: fresh inputs for the free variables' own values, no transforms.
     x_vars = _point_vars(list(zip(free, shapes)))
     x_of = dict(zip(free, x_vars))
-    to_values = {**x_of, **{obs: model.rvs_to_values[obs] for obs in model.observed_RVs}}
+    to_values = {**x_of, **{obs: model.rvs_to_values[obs] for obs in observed_rvs(model)}}
     no_transforms = {rv: None for rv in to_values}
-    rv_terms = transformed_conditional_logp(rvs=free + list(model.observed_RVs), rvs_to_values=to_values,
+    rv_terms = transformed_conditional_logp(rvs=free + list(observed_rvs(model)), rvs_to_values=to_values,
                                             rvs_to_transforms=no_transforms, jacobian=False)
     potentials = replace_rvs_by_values(model.potentials, rvs_to_values=to_values)
     prior_terms = [t.sum() for t in rv_terms[: len(free)]]
@@ -327,7 +334,7 @@ def compile_model(model) -> CompiledModel:
             prior_terms.append(pt.switch(ok, 0.0, -np.inf))
             check_names.append(f"{rv.name} ({type(t).__name__} constraint)")
     lik_terms = [t.sum() for t in rv_terms[len(free):]] + [p.sum() for p in potentials]
-    term_names = (tuple(names) + tuple(check_names) + tuple(o.name for o in model.observed_RVs)
+    term_names = (tuple(names) + tuple(check_names) + tuple(o.name for o in observed_rvs(model))
                   + tuple(p.name or "potential" for p in model.potentials))
     terms_fn, vectorised = _compile_batched(
         x_vars, shapes, [pt.stack([pt.cast(t, "float64") for t in prior_terms + lik_terms])], mode)
@@ -358,6 +365,27 @@ def compile_model(model) -> CompiledModel:
         transform_fn, transform_error, initial_z,
         {rv.name: ("none" if transforms[rv] is None else type(transforms[rv]).__name__) for rv in free}, vectorised,
     )
+
+
+def compile_pointwise(model, deterministics: list[str], log_likelihood: bool, shapes: list[tuple[int, ...]]):
+    """A function of a batch of constrained free values ``(n, ndim)`` (flat, in ``model.free_RVs`` order with
+    the given ``shapes``) returning, with a leading batch axis, each named Deterministic and, with
+    ``log_likelihood``, each observed variable's elementwise log-density (what ``pm.compute_log_likelihood``
+    gives). Built on the user's model without changing it; vectorised where PyTensor can."""
+    from pymc.logprob.basic import transformed_conditional_logp
+    from pymc.logprob.utils import replace_rvs_by_values
+    from pytensor.compile.mode import get_mode
+
+    free = list(model.free_RVs)
+    x_vars = _point_vars(list(zip(free, shapes)))
+    to_values = {**dict(zip(free, x_vars)), **{obs: model.rvs_to_values[obs] for obs in observed_rvs(model)}}
+    outputs = replace_rvs_by_values([model[name] for name in deterministics], rvs_to_values=to_values)
+    if log_likelihood and observed_rvs(model):
+        terms = transformed_conditional_logp(rvs=free + list(observed_rvs(model)), rvs_to_values=to_values,
+                                             rvs_to_transforms={rv: None for rv in to_values}, jacobian=False)
+        outputs += terms[len(free):]
+    fn, _ = _compile_batched(x_vars, shapes, outputs, get_mode(None).including(_MODE_REWRITE))
+    return fn
 
 
 def _compile_prior_transform(model, free, shapes, transforms, mode):
