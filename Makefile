@@ -33,6 +33,7 @@ lab: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/metropolis_vs_emcee.py
 	$(PY) benchmarks/problem_vectorisation.py
+	$(PY) benchmarks/unconstrained_gradient.py
 
 clean:
 	rm -rf executed build .pytest_cache
