@@ -41,14 +41,14 @@ def within_mcse(idata, model, k=4.0):
     ("metropolis", dict(draws=2000, chains=4)),
     ("emcee", dict(draws=2000, chains=16)),
     ("pymc", dict(draws=1000, chains=2)),
-    ("ultranest", dict(draws=1)),
+    ("ultranest", dict()),  # draws=None: all of UltraNest's equally weighted samples
 ])
 def test_sampling_engines_match_exact(gift, engine, options):
     model, problem = gift
     idata = bk.sample(problem, engine, seed=3, progressbar=False, **options)
     assert idata.posterior["w"].dims == ("chain", "draw", "w_dim_0")
     assert list(idata.posterior.data_vars) == ["w"]
-    for key in ("engine", "seed", "wall_time_s", "n_evaluations"):
+    for key in ("engine", "seed", "wall_time_s", "n_evaluations", "warnings"):
         assert key in idata.attrs
     assert idata.attrs["engine"] == engine and idata.attrs["n_evaluations"] > 0
     within_mcse(idata, model)
@@ -73,6 +73,8 @@ def test_fullrank_advi_recovers_the_gaussian_posterior(gift):
     assert idata.attrs["q_names"] == [f"w[{i}]" for i in range(4)]
     np.testing.assert_allclose(idata.attrs["q_mean"], model.exact.mean, rtol=0.05)
     np.testing.assert_allclose(np.sqrt(np.diag(idata.attrs["q_cov"])), model.exact.sd, rtol=0.05)
+    # a converged fit: the convergence check must say so, and record no warning
+    assert idata.attrs["converged"] is True and idata.attrs["warnings"] == []
 
 
 def test_mean_field_advi_sds_are_the_mean_field_optimum(gift):
@@ -87,6 +89,7 @@ def test_mean_field_advi_sds_are_the_mean_field_optimum(gift):
     q_cov = idata.attrs["q_cov"]
     assert np.array_equal(q_cov, np.diag(np.diag(q_cov)))
     np.testing.assert_allclose(np.sqrt(np.diag(q_cov)), model.exact.mean_field_sd, rtol=0.10)
+    assert idata.attrs["converged"] is True and idata.attrs["warnings"] == []
 
 
 def test_same_seed_same_numbers(gift):

@@ -1,38 +1,32 @@
 """Run one :class:`~bayeskit.Problem` on any engine; every engine returns ``arviz.InferenceData``.
 
-Each engine module has one function ``run(problem, draws, chains, seed, progressbar, **options)``.
-They all return the same variable names and dims ``(chain, draw, ...)``, with run facts in
-``idata.attrs``: ``engine``, ``seed``, ``wall_time_s``, ``n_evaluations`` (log-density or gradient
-evaluations, where known), and for nested sampling ``log_evidence`` and ``log_evidence_err``.
+Each engine declares itself in :mod:`bayeskit.engines.registry` (what it accepts, its options), and has
+one module here with a function ``run(problem, record, draws, chains, seed, progressbar, **options)``.
+:func:`sample` checks a call against the declaration, so bad input is refused the same way on every
+engine, and :class:`~bayeskit.engines.record.RunRecord` writes the same run facts on every result.
+All results have the same variable names and dims ``(chain, draw, ...)``; ``idata.attrs`` holds
+``engine``, ``seed``, ``wall_time_s``, ``n_evaluations`` (an int, or None where unknown), ``warnings``
+(a list of strings), and each engine's own facts (e.g. ``log_evidence`` for nested sampling).
 """
 
 from __future__ import annotations
 
-import importlib
-
 import arviz as az
 
-from bayeskit._checks import check_positive_int
+from bayeskit._checks import SeedLike
+from bayeskit.engines.record import ConvergenceWarning, RunRecord
+from bayeskit.engines.registry import ENGINES, Engine, Option, get_engine
 from bayeskit.problem import Problem
 
-__all__ = ["ENGINES", "sample"]
-
-ENGINES: dict[str, str] = {
-    "metropolis": "bayeskit.engines.metropolis",
-    "emcee": "bayeskit.engines.emcee",
-    "pymc": "bayeskit.engines.pymc",
-    "ultranest": "bayeskit.engines.ultranest",
-    "advi": "bayeskit.engines.advi",
-    "fullrank_advi": "bayeskit.engines.advi",
-}
+__all__ = ["ENGINES", "ConvergenceWarning", "Engine", "Option", "sample"]
 
 
 def sample(
     problem: Problem,
     engine: str = "metropolis",
-    draws: int = 1000,
+    draws: int | None = None,
     chains: int | None = None,
-    seed=None,
+    seed: SeedLike = None,
     progressbar: bool = True,
     **engine_options,
 ) -> az.InferenceData:
@@ -45,61 +39,43 @@ def sample(
     engine
         ``"metropolis"`` (from scratch), ``"emcee"``, ``"pymc"`` (NUTS, or a compound step with
         discrete variables), ``"ultranest"`` (nested sampling, gives the log-evidence), ``"advi"`` or
-        ``"fullrank_advi"`` (variational).
+        ``"fullrank_advi"`` (variational). ``ENGINES[name].describe()`` lists an engine's options.
     draws
-        Draws per chain (for ultranest: ignored, all equally weighted posterior samples are kept;
-        for ADVI: draws from the fitted approximation).
+        Draws per chain; None: the engine's default, 1000 (for ADVI: 1000 draws from the fitted
+        approximation). For ultranest, None keeps all of UltraNest's equally weighted samples, and an int
+        resamples that many equally weighted draws from its weighted samples, with the seeded generator.
     chains
-        Chains (emcee: walkers). Default depends on the engine.
+        Chains (emcee: walkers). Default depends on the engine; ultranest and ADVI have exactly one.
     seed
-        Integer seed; the same seed gives the same numbers.
+        None, a non-negative int, a ``numpy.random.SeedSequence`` or a ``numpy.random.Generator``; the
+        same seed gives the same numbers. Engines whose library takes only an int seed (pymc, ADVI,
+        ultranest) draw one from a Generator.
     progressbar
         Show the engine's progress display.
     **engine_options
-        Passed to the engine (e.g. ``tune`` for metropolis/emcee/pymc, ``n`` iterations for ADVI,
-        ``min_num_live_points`` for ultranest); see each module in :mod:`bayeskit.engines`.
+        The engine's options (e.g. ``tune`` for metropolis/emcee/pymc, ``n`` iterations for ADVI,
+        ``min_num_live_points`` for ultranest), as declared in :mod:`bayeskit.engines.registry`.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Posterior draws with dims ``(chain, draw, ...)``, and the run facts in ``attrs``.
+
+    Raises
+    ------
+    TypeError
+        ``problem`` is not a Problem; ``seed``, ``draws``, ``chains`` or an option value has the wrong type.
+    ValueError
+        Unknown engine or option (with the valid ones and a suggestion); ``draws``/``chains`` not positive;
+        negative ``tune``; a model the engine cannot run (discrete parameters, minibatches, no PyMC model).
     """
+    spec = get_engine(engine)
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a bayeskit.Problem, got {type(problem).__name__}")
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {sorted(ENGINES)}")
-    draws = check_positive_int("draws", draws)
-    if chains is not None:
-        chains = check_positive_int("chains", chains)
-    if engine not in ("advi", "fullrank_advi") and _uses_minibatches(problem):
-        raise ValueError(
-            f"this model's likelihood sees random minibatches (pm.Minibatch), which only stochastic optimisation "
-            f"('advi', 'fullrank_advi') can use; {engine!r} needs the likelihood of all the data: build the model "
-            "without minibatches"
-        )
-    module = importlib.import_module(ENGINES[engine])
-    options = dict(engine_options)
-    if engine in ("advi", "fullrank_advi"):
-        options["method"] = engine
-    return module.run(problem, draws=draws, chains=chains, seed=seed, progressbar=progressbar, **options)
-
-
-def _uses_minibatches(problem: Problem) -> bool:
-    if problem.pymc_model is None:
-        return False
-    from pymc.variational.minibatch_rv import MinibatchRandomVariable
-
-    return any(isinstance(rv.owner.op, MinibatchRandomVariable) for rv in problem.pymc_model.observed_RVs)
-
-
-def require_continuous(problem: Problem, engine: str) -> None:
-    """Engines that need a continuous parameter space reject discrete parameters clearly."""
-    if problem.has_discrete:
-        discrete = [n for n, d in zip(problem.layout.names, problem.layout.discrete) if d]
-        raise ValueError(
-            f"engine {engine!r} needs continuous parameters, but {discrete} are discrete. "
-            "Marginalise them out of the model (sum over their values, e.g. with logsumexp), "
-            "or use engine 'pymc', 'ultranest' or 'metropolis', which handle discrete parameters."
-        )
-
-
-def require_pymc(problem: Problem, engine: str) -> None:
-    if problem.pymc_model is None:
-        raise ValueError(
-            f"engine {engine!r} runs the PyMC model behind the Problem; build it with Problem.from_pymc(model)"
-        )
+    if not isinstance(progressbar, bool):
+        raise TypeError(f"progressbar must be True or False, got {progressbar!r}")
+    arguments = spec.prepare(problem, draws, chains, seed, engine_options)
+    run = spec.load()
+    record = RunRecord(problem, spec.name, seed)
+    idata = run(problem, record, progressbar=progressbar, **arguments)
+    return record.finish(idata)

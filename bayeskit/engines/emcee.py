@@ -1,8 +1,16 @@
 """Engine ``"emcee"``: the affine-invariant ensemble sampler (Foreman-Mackey et al. 2013).
 
-Walkers become chains. emcee keeps its own ``numpy.random.RandomState``; this adapter seeds it
-from ``seed``. Note that walkers of an ensemble are not independent chains, so R-hat computed
-across them is only indicative.
+Walkers become chains. emcee keeps its own ``numpy.random.RandomState``; this adapter seeds it with one
+draw from ``np.random.default_rng(seed)`` (a Generator is used as it is). Note that walkers of an ensemble
+are not independent chains, so R-hat computed across them is only indicative.
+
+Options (declared in :mod:`bayeskit.engines.registry`): ``tune`` burn-in steps discarded (default
+``draws``), ``initial`` ``(walkers, ndim)`` (its rows set the number of walkers when ``chains`` is None),
+``moves`` (an emcee move). Default walkers: ``max(32, 2 * ndim + 2)``.
+
+Starting points are checked on entry: every walker must have a finite log posterior, and the walkers must
+span all dimensions. emcee's stretch move proposes ``x_k + z (x_j - x_k)`` along lines through other walkers,
+so an ensemble that starts on a line or a plane (or at one point) never leaves it.
 
 References
 ----------
@@ -12,42 +20,48 @@ Foreman-Mackey, D., Hogg, D. W., Lang, D., Goodman, J. (2013). emcee: the MCMC h
 
 from __future__ import annotations
 
-import time
-
 import emcee
 import numpy as np
 
-from bayeskit._checks import as_rng, seed_for_attrs
-from bayeskit.engines import require_continuous
-from bayeskit.layout import to_inference_data
+from bayeskit._checks import as_rng, check_start_points
+from bayeskit.results import build_inference_data
+
+#: emcee's own rule (``get_autocorr_time``'s ``tol``): tau is trustworthy once the chain is 50 tau long.
+AUTOCORR_TOL = 50
 
 
-def run(problem, draws, chains=None, seed=None, progressbar=True, tune=None, initial=None, moves=None):
-    """Options: ``tune`` burn-in steps discarded (default ``draws``), ``initial`` ``(walkers, ndim)``,
-    ``moves`` (an emcee move). Default walkers: ``max(32, 2 * ndim + 2)``."""
-    require_continuous(problem, "emcee")
-    ndim = problem.ndim
-    walkers = max(32, 2 * ndim + 2) if chains is None else chains
+def run(problem, record, *, draws, chains, seed, progressbar, tune, initial, moves, log_likelihood=None):
+    """Run emcee's EnsembleSampler on ``problem.log_density``, the unconstrained space, and report
+    constrained draws; called by :func:`bayeskit.sample`. Starting points are given, and checked, on the
+    constrained space."""
+    ndim = problem.unconstrained_ndim
+    if chains is None:
+        chains = np.shape(initial)[0] if initial is not None and np.ndim(initial) == 2 else max(32, 2 * ndim + 2)
+    walkers = chains
     if walkers < 2 * ndim:
         raise ValueError(f"emcee needs at least 2 * ndim = {2 * ndim} walkers (chains), got {walkers}")
     tune = draws if tune is None else tune
     rng = as_rng(seed)
-    start = problem.initial_points(walkers, rng) if initial is None else np.asarray(initial, float)
-    sampler = emcee.EnsembleSampler(walkers, ndim, problem.log_posterior, vectorize=True, moves=moves)
+    if initial is None:
+        start = problem.initial_points(walkers, rng)
+    else:
+        start = check_start_points(initial, problem.log_posterior, walkers, problem.ndim, unit="walker")
+    start = problem.to_unconstrained(start)
+    if initial is not None:  # spanning is judged where the walkers move (a simplex spans one dimension less)
+        check_start_points(start, problem.log_density, walkers, ndim, unit="walker", spanning=True)
+    sampler = emcee.EnsembleSampler(walkers, ndim, problem.log_density, vectorize=True, moves=moves)
     sampler.random_state = np.random.RandomState(rng.integers(2**32 - 1)).get_state()
-    before = problem.n_evaluations
-    started = time.perf_counter()
-    sampler.run_mcmc(start, tune + draws, progress=progressbar)
-    wall = time.perf_counter() - started
-    chain = sampler.get_chain(discard=tune)  # (draws, walkers, ndim)
-    samples = np.swapaxes(chain, 0, 1)
+    with record.measure():
+        sampler.run_mcmc(start, tune + draws, progress=progressbar)
+    chain = np.swapaxes(sampler.get_chain(discard=tune), 0, 1)  # (walkers, draws, unconstrained ndim)
+    samples = problem.to_constrained(chain.reshape(-1, ndim)).reshape(*chain.shape[:2], problem.ndim)
     lp = np.swapaxes(sampler.get_log_prob(discard=tune), 0, 1)
-    tau = sampler.get_autocorr_time(discard=tune, quiet=True)
-    return to_inference_data(
-        samples, problem.layout, sample_stats={"lp": lp},
-        attrs={
-            "engine": "emcee", "seed": seed_for_attrs(seed), "wall_time_s": wall,
-            "n_evaluations": problem.n_evaluations - before, "acceptance_rate": float(np.mean(sampler.acceptance_fraction)),
-            "autocorr_time": np.asarray(tau, float), "tune": tune,
-        },
+    tau = sampler.get_autocorr_time(discard=tune, quiet=True)  # emcee logs its own warning when too short
+    if np.any(~np.isfinite(tau) | (AUTOCORR_TOL * tau > draws)):
+        record.note(f"emcee: the chains are shorter than {AUTOCORR_TOL} times the integrated autocorrelation time "
+                    f"(tau up to {np.nanmax(tau):.1f} steps, {draws} draws): the estimate of tau is unreliable; run longer")
+    return build_inference_data(
+        problem, samples, sample_stats={"lp": lp}, log_likelihood=log_likelihood,
+        attrs={"acceptance_rate": float(np.mean(sampler.acceptance_fraction)), "autocorr_time": np.asarray(tau, float),
+               "tune": tune},
     )

@@ -1,56 +1,152 @@
 """Engine ``"pymc"``: ``pm.sample`` on the PyMC model behind the Problem.
 
 NUTS for continuous variables; with discrete variables PyMC builds a compound step (NUTS for the
-continuous ones, Metropolis for the discrete ones). Any ``pm.sample`` keyword can be passed, e.g.
-``step=pm.Metropolis()`` inside the model context via ``step_factory``.
+continuous ones, Metropolis for the discrete ones). Options (declared in
+:mod:`bayeskit.engines.registry`): ``tune`` (default ``draws``), ``step_factory`` (a callable returning
+PyMC step method(s), called inside the model context, e.g. ``lambda: pm.Metropolis()``), ``cores``
+(default 1: reproducible and without process start-up cost), ``log_likelihood``, and the keywords of
+``pm.sample`` and of NUTS (``target_accept``, ``max_treedepth``, ...). NUTS keywords are handed to PyMC
+as ``nuts={...}``, so they also reach the NUTS part of a compound step.
+
+The result is ``pm.sample``'s own, without the warm-up groups: posterior (Deterministics included),
+sample_stats, observed_data, constant_data and, unless it would be huge, the pointwise log_likelihood
+(for LOO and WAIC): it is skipped when ``chains * draws * observations`` exceeds
+:data:`MAX_LOG_LIKELIHOOD_VALUES` (``attrs["log_likelihood_skipped"]`` says so; ``log_likelihood=True``
+forces it).
+
+PyMC's convergence checks (divergences, maximum tree depth, R-hat, ESS) run on every result; their
+warnings are shown through PyMC's logger (``pymc.stats.convergence``), at warning level or higher, and
+recorded in ``attrs["warnings"]``, with ``attrs["n_divergences"]`` and ``attrs["max_r_hat"]``.
 """
 
 from __future__ import annotations
 
-import time
+import logging
 
 import numpy as np
 
-from bayeskit._checks import seed_for_attrs
+from bayeskit.engines.registry import pymc_nuts_keywords
 
-from bayeskit.engines import require_pymc
+#: Largest pointwise log-likelihood stored by default, in values (chains * draws * observations):
+#: 2e7 float64 values are 160 MB, more than a notebook should hold for LOO.
+MAX_LOG_LIKELIHOOD_VALUES = 2e7
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
+           "error": logging.ERROR, "critical": logging.CRITICAL}
 
 
-def run(problem, draws, chains=None, seed=None, progressbar=True, tune=None, step_factory=None, **sample_kwargs):
-    """Options: ``tune`` (default ``draws``), ``step_factory`` (a callable returning PyMC step
-    method(s), called inside the model context, e.g. ``lambda: pm.Metropolis()``), ``cores``
-    (default 1: reproducible and without process start-up cost) and other ``pm.sample`` keywords."""
+def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory, log_likelihood, cores,
+        compute_convergence_checks, **sample_kwargs):
+    """Run ``pm.sample``; called by :func:`bayeskit.sample`."""
     import pymc as pm
 
-    require_pymc(problem, "pymc")
     chains = 4 if chains is None else chains
     tune = draws if tune is None else tune
     model = problem.pymc_model
-    sample_kwargs.setdefault("cores", 1)
-    sample_kwargs.setdefault("compute_convergence_checks", False)
-    started = time.perf_counter()
+    nuts = dict(sample_kwargs.pop("nuts", None) or {})
+    nuts.update({key: sample_kwargs.pop(key) for key in sorted(pymc_nuts_keywords() & set(sample_kwargs))})
+    if nuts:
+        sample_kwargs["nuts"] = nuts
+    idata_kwargs = dict(sample_kwargs.pop("idata_kwargs", None) or {})
+    skipped = None
+    if log_likelihood is not None:
+        idata_kwargs["log_likelihood"] = log_likelihood
+    elif "log_likelihood" not in idata_kwargs:
+        n_values = chains * draws * _n_observations(model)
+        idata_kwargs["log_likelihood"] = n_values <= MAX_LOG_LIKELIHOOD_VALUES
+        if not idata_kwargs["log_likelihood"]:
+            skipped = (f"the pointwise log-likelihood was not stored: chains * draws * observations = {n_values:.3g} "
+                       f"values exceed {MAX_LOG_LIKELIHOOD_VALUES:.0e}; pass log_likelihood=True to store it anyway")
     with model:
         step = step_factory() if step_factory is not None else None
-        idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=progressbar,
-            step=step, discard_tuned_samples=False, **sample_kwargs,
+        full = pm.sample(
+            draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed, progressbar=progressbar,
+            step=step, discard_tuned_samples=False, compute_convergence_checks=False, idata_kwargs=idata_kwargs,
+            **sample_kwargs,
         )
-    wall = time.perf_counter() - started
+    warm = full.get("warmup_sample_stats")
+    idata = full.__class__(**{g: full[g] for g in full.groups() if not g.startswith("warmup_")})
     stats = idata.sample_stats
-    warm = idata.get("warmup_sample_stats")
-    n_evals = None
-    if "n_steps" in stats:  # NUTS: one gradient evaluation per leapfrog step
-        n_evals = int(np.nansum(stats["n_steps"].values) + (np.nansum(warm["n_steps"].values) if warm is not None else 0))
-    step_names = sorted({type(s).__name__ for s in np.atleast_1d(step)}) if step is not None else None
-    out = idata.__class__(posterior=idata.posterior[list(problem.layout.names)], sample_stats=stats)
-    out.attrs.update({
-        "engine": "pymc", "seed": seed_for_attrs(seed), "wall_time_s": wall,
+
+    # evaluations: NUTS makes one gradient evaluation per leapfrog step; other steps are not counted
+    n_gradient = None
+    if "n_steps" in stats:
+        n_gradient = int(np.nansum(stats["n_steps"].values) + (np.nansum(warm["n_steps"].values) if warm is not None else 0))
+    methods = _step_methods(step)
+    only_nuts = (not any(problem.layout.discrete)) if methods is None else all(isinstance(m, pm.NUTS) for m in methods)
+    record.set_evaluations(n_gradient if only_nuts else None)
+
+    if compute_convergence_checks:
+        _convergence_checks(idata, model, record, quiet=bool(sample_kwargs.get("quiet", False)))
+    attrs = {
         "sampling_time_s": float(idata.posterior.attrs.get("sampling_time", np.nan)),
-        "n_evaluations": n_evals if n_evals is not None else -1,
-        "step": ",".join(step_names) if step_names else "auto", "tune": tune,
-    })
+        "step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune,
+        "n_divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
+        "max_r_hat": _max_r_hat(idata, model),
+        "log_likelihood": "log_likelihood" in idata.groups(),
+    }
+    if n_gradient is not None and not only_nuts:
+        attrs["n_gradient_evaluations"] = n_gradient
+    if skipped is not None:
+        attrs["log_likelihood_skipped"] = skipped
     if "acceptance_rate" in stats:
-        out.attrs["acceptance_rate"] = float(np.nanmean(stats["acceptance_rate"].values))
+        attrs["acceptance_rate"] = float(np.nanmean(stats["acceptance_rate"].values))
     elif "accepted" in stats:
-        out.attrs["acceptance_rate"] = float(np.nanmean(stats["accepted"].values))
-    return out
+        attrs["acceptance_rate"] = float(np.nanmean(stats["accepted"].values))
+    idata.attrs.update(attrs)
+    return idata
+
+
+def _convergence_checks(idata, model, record, quiet: bool) -> None:
+    """PyMC's own checks, shown through PyMC's logger as pm.sample does (but at warning level at least, so
+    that R-hat, which PyMC logs at info level, is not lost), and recorded; notes that a check could not run
+    (too few draws or chains) keep PyMC's level and are not recorded as warnings."""
+    from pymc.stats.convergence import WarningType, run_convergence_checks
+
+    logger = logging.getLogger("pymc.stats.convergence")
+    for warning in run_convergence_checks(idata, model):
+        level = _LEVELS.get(warning.level, logging.WARNING)
+        if warning.kind is not WarningType.BAD_PARAMS:
+            level = max(level, logging.WARNING)
+            record.note(warning.message)
+        if not quiet:
+            logger.log(level, warning.message)
+
+
+def _max_r_hat(idata, model) -> float | None:
+    """Largest rank-normalised split R-hat over the free variables (as PyMC's check computes it); None when
+    it cannot be computed (too few draws)."""
+    import arviz as az
+
+    names = [rv.name for rv in model.free_RVs if rv.name in idata.posterior]
+    if not names or idata.posterior.sizes["draw"] < 4:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhat = az.rhat(idata, var_names=names)
+    values = np.concatenate([np.ravel(rhat[name].values) for name in names])
+    return float(np.nanmax(values)) if np.isfinite(values).any() else None
+
+
+def _step_methods(step) -> list | None:
+    """The step method instances the user's step_factory gave (a CompoundStep's parts), None when PyMC chose."""
+    if step is None:
+        return None
+    methods = []
+    for s in step if isinstance(step, (list, tuple)) else [step]:
+        methods += list(getattr(s, "methods", [s]))
+    return methods
+
+
+def _n_observations(model) -> int:
+    """Number of observed values (the pointwise log-likelihood has chains * draws times as many)."""
+    total = 0
+    for rv in model.observed_RVs:
+        value = model.rvs_to_values[rv]
+        if hasattr(value, "get_value"):
+            data = value.get_value()
+        elif hasattr(value, "data"):
+            data = value.data
+        else:
+            data = value.eval()
+        total += int(np.size(data))
+    return total

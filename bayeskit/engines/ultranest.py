@@ -2,51 +2,52 @@
 
 Gives the log-evidence ``log Z`` and its error (in ``attrs``) and the posterior as equally weighted
 samples (one chain). Likelihood and prior transform are called vectorised. UltraNest draws from
-NumPy's global random state: this adapter seeds it with ``np.random.seed(seed)``. Its files go to a
-temporary directory that is removed afterwards, unless ``log_dir`` is given.
+NumPy's global random state: this adapter seeds it with ``np.random.seed(seed)`` (an int seed; a Generator
+gives one). Its files go to a temporary directory that is removed afterwards, unless ``log_dir`` is given.
+
+Draws: nested sampling ends with weighted points (each dead point weighted by its likelihood times the prior
+volume it stands for). ``draws=None`` keeps UltraNest's own equally weighted samples (its systematic
+resampling of those points, as many as there are points); ``draws=n`` resamples ``n`` equally weighted draws
+from the weighted points, by systematic resampling with ``np.random.default_rng(seed)``, in random order.
+Either way the draws repeat points, so ``attrs["ess"]`` gives their effective sample size, which
+:func:`bayeskit.compare` uses: Kish's ESS of the weights, ``(sum w)^2 / sum w^2`` (``attrs["ess_kish"]``), and
+for ``draws=n`` the smaller ``1 / (1/ess_kish + 1/n)``, as resampling ``n`` draws adds up to the variance of
+``n`` independent draws to that of the weighted estimate.
 
 References
 ----------
 Skilling, J. (2006). Nested sampling for general Bayesian computation. Bayesian Analysis 1, 833-859.
 Buchner, J. (2021). UltraNest - a robust, general purpose Bayesian inference engine. JOSS 6, 3001.
+Kish, L. (1965). Survey Sampling. Wiley. (the effective sample size of weighted samples)
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-import time
 
 import numpy as np
-
-from bayeskit._checks import as_rng, seed_for_attrs
 
 from bayeskit.layout import to_inference_data
 
 
-def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=None, min_num_live_points=400,
-        vectorized=True, slice_steps="auto", region_batch=128, **run_kwargs):
-    """Options: ``min_num_live_points`` (default 400), ``log_dir`` (keep UltraNest's files there),
-    ``vectorized`` (default True; False calls the likelihood one point at a time, for comparison),
-    ``slice_steps``: use UltraNest's vectorised population slice sampler with that many steps
-    instead of region (rejection) sampling; ``"auto"`` does so with ``4 * ndim`` steps when
-    ``ndim > 5``, where region sampling becomes inefficient; ``None`` never. Too few steps bias
-    the result: double them and check that log Z does not move. ``region_batch`` (default 128): region
-    sampling draws this many candidates at a time and evaluates those inside the region's transformed
-    ellipsoid in one vectorised call. The batch is fixed, so the same seed gives the same numbers. ``None``
-    lets UltraNest grow it (up to 65536) when region sampling is inefficient; UltraNest adapts it only when
-    its status timer fires (every 0.1 s of wall time), so the draws then depend on the machine's speed.
-    Other ``ReactiveNestedSampler.run`` keywords (e.g. ``dlogz``, ``frac_remain``) are passed on."""
+def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_points, log_dir, vectorized, slice_steps,
+        region_batch, **run_kwargs):
+    """Run ``ReactiveNestedSampler``; called by :func:`bayeskit.sample`. Options: ``min_num_live_points`` (default 400),
+    ``log_dir`` (keep UltraNest's files there), ``vectorized`` (default True; False calls the likelihood one point at
+    a time, for comparison), ``slice_steps``: use UltraNest's vectorised population slice sampler with that many steps
+    instead of region (rejection) sampling; ``"auto"`` does so with ``4 * ndim`` steps when ``ndim > 5``, where region
+    sampling becomes inefficient; ``None`` never. Too few steps bias the result: double them and check that log Z
+    does not move. ``region_batch`` (default 128): region sampling draws this many candidates at a time and evaluates
+    those inside the region's transformed ellipsoid in one vectorised call. The batch is fixed, so the same seed gives
+    the same numbers. ``None`` lets UltraNest grow it (up to 65536) when region sampling is inefficient; UltraNest
+    adapts it only when its status timer fires (every 0.1 s of wall time), so the draws then depend on the machine's
+    speed. Other ``ReactiveNestedSampler.run`` keywords (e.g. ``dlogz``, ``frac_remain``) are passed on."""
     import ultranest
     import ultranest.popstepsampler
 
-    if region_batch is not None and (isinstance(region_batch, bool) or not isinstance(region_batch, (int, np.integer))
-                                     or region_batch < 1):
-        raise ValueError(f"region_batch must be a positive integer or None (UltraNest's adaptive batches), got {region_batch!r}")
-    if chains not in (None, 1):
-        raise ValueError(f"ultranest produces one set of equally weighted samples: chains must be 1 or None, got {chains}")
     if seed is not None:  # UltraNest draws from NumPy's global state
-        np.random.seed(int(seed) if isinstance(seed, (int, np.integer)) else int(as_rng(seed).integers(2**32 - 1)))
+        np.random.seed(seed)
     labels = problem.layout.labels
 
     def loglike(x):
@@ -57,9 +58,7 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
     def transform(u):
         return problem.prior_transform(np.atleast_2d(u)) if vectorized else problem.prior_transform(u[None, :])[0]
 
-    before = problem.n_evaluations
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="ultranest-") as tmp:
+    with record.measure(), tempfile.TemporaryDirectory(prefix="ultranest-") as tmp:
         sampler = ultranest.ReactiveNestedSampler(
             labels, loglike, transform, log_dir=log_dir or tmp, resume="overwrite", vectorized=vectorized,
             draw_multiple=True, **({} if region_batch is None else {"ndraw_min": int(region_batch), "ndraw_max": int(region_batch)}),
@@ -76,22 +75,39 @@ def run(problem, draws=None, chains=None, seed=None, progressbar=True, log_dir=N
                              **run_kwargs)
         del sampler
         _drop_file_handlers(tmp)
-    wall = time.perf_counter() - started
-    samples = np.asarray(result["samples"], float)[None, :, :]
-    weights = np.asarray(result["weighted_samples"]["weights"], float)
-    ess = float(weights.sum() ** 2 / (weights**2).sum())  # Kish's ESS of the importance weights
-    mcse_mean, mcse_sd = _bootstrap_mcse(result["weighted_samples"])
+    weighted = result["weighted_samples"]
+    weights = np.asarray(weighted["weights"], float)
+    kish = float(weights.sum() ** 2 / (weights**2).sum())  # Kish's ESS of the importance weights
+    equal = np.asarray(result["samples"], float)
+    if draws is None:
+        samples, ess = equal, kish
+    else:
+        samples = resample_equal(np.asarray(weighted["points"], float), weights, draws, np.random.default_rng(seed))
+        ess = 1.0 / (1.0 / kish + 1.0 / draws)
+    mcse_mean, mcse_sd = _bootstrap_mcse(weighted)
     return to_inference_data(
-        samples, problem.layout,
+        samples[None, :, :], problem.layout,
         attrs={
-            "engine": "ultranest", "seed": seed_for_attrs(seed), "wall_time_s": wall,
-            "n_evaluations": problem.n_evaluations - before, "log_evidence": float(result["logz"]),
-            "log_evidence_err": float(result["logzerr"]), "ncall": int(result["ncall"]),
-            "ess": ess, "mcse_mean": mcse_mean, "mcse_sd": mcse_sd,
+            "log_evidence": float(result["logz"]), "log_evidence_err": float(result["logzerr"]),
+            "ncall": int(result["ncall"]), "ess": ess, "ess_kish": kish, "n_weighted": int(len(weights)),
+            "n_equal_weighted": int(len(equal)), "mcse_mean": mcse_mean, "mcse_sd": mcse_sd,
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
             "region_batch": "adaptive" if region_batch is None else int(region_batch),
         },
     )
+
+
+def resample_equal(points: np.ndarray, weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` equally weighted draws from weighted ``points`` by systematic resampling, in random order.
+
+    One uniform offset places ``n`` evenly spaced positions on the cumulative weights, so point ``i`` is drawn
+    ``floor(n w_i)`` or ``ceil(n w_i)`` times (less noisy than ``n`` independent draws); the result is shuffled so
+    that its order (nested sampling's points are sorted by likelihood) carries no information.
+    """
+    cumulative = np.cumsum(weights / weights.sum())
+    positions = (rng.uniform() + np.arange(n)) / n
+    index = np.minimum(np.searchsorted(cumulative, positions, side="right"), len(points) - 1)
+    return points[rng.permutation(index)]
 
 
 def _bootstrap_mcse(weighted: dict) -> tuple[list[float], list[float]]:
