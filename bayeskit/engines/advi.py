@@ -97,7 +97,7 @@ CHECK_FRACTION = 0.2
 
 
 def run(problem, record, *, draws, chains, seed, progressbar, n, obj_n_mc, learning_rate, average_fraction,
-        **fit_kwargs):
+        log_likelihood=None, **fit_kwargs):
     """Run ``pm.fit`` and draw from the fitted Gaussian; called by :func:`bayeskit.sample`."""
     import pymc as pm
 
@@ -129,7 +129,10 @@ def run(problem, record, *, draws, chains, seed, progressbar, n, obj_n_mc, learn
     if message:
         record.warn(message, ConvergenceWarning)
     record.set_evaluations(int(len(elbo) * obj_n_mc))
-    out = idata.__class__(posterior=idata.posterior[list(problem.layout.names)])
+    from bayeskit.results import complete_pymc_inference_data
+
+    out = complete_pymc_inference_data(problem, idata.__class__(posterior=idata.posterior[list(problem.layout.names)]),
+                                       log_likelihood=log_likelihood)
     out.attrs.update({
         "fit_time_s": fit_time, "iterations": int(len(elbo)), "converged": converged, "drift": drift,
         "convergence_statistics": stats,

@@ -308,6 +308,11 @@ def _signature_options(functions, exclude, docs, library: str) -> list[Option]:
     return options
 
 
+def _log_likelihood_option() -> Option:
+    return Option("log_likelihood", None, "store the pointwise log-likelihood (None: yes, unless chains * draws * "
+                                          "observations > 2e7; True: always; False: never)", _boolean)
+
+
 def _metropolis_options() -> tuple[Option, ...]:
     from bayeskit.samplers.metropolis import metropolis
 
@@ -316,6 +321,7 @@ def _metropolis_options() -> tuple[Option, ...]:
         Option("tune", None, "warm-up steps per chain, discarded (None: as many as draws)", non_negative_int),
         Option("initial", None, "starting points (chains, ndim), or (ndim,) shared by all chains; "
                                 "None: spread over the central half of the prior"),
+        _log_likelihood_option(),
     )
     # the sampler's own keywords, except those the engine sets from the Problem
     derived = [Option(p.name, p.default, docs.get(p.name, ""))
@@ -330,6 +336,7 @@ def _emcee_options() -> tuple[Option, ...]:
         Option("initial", None, "starting points (walkers, ndim), distinct and spread in every direction; "
                                 "None: spread over the central half of the prior"),
         Option("moves", None, "an emcee move or list of (move, weight); None: emcee's stretch move"),
+        _log_likelihood_option(),
     )
 
 
@@ -357,8 +364,7 @@ def _pymc_options() -> tuple[Option, ...]:
         Option("tune", None, "warm-up steps per chain, discarded (None: as many as draws)", non_negative_int),
         Option("step_factory", None, "callable returning PyMC step method(s), called inside the model context, "
                                      "e.g. lambda: pm.Metropolis()", _callable),
-        Option("log_likelihood", None, "store the pointwise log-likelihood (None: yes, unless chains * draws * "
-                                       "observations > 2e7; True: always; False: never)", _boolean),
+        _log_likelihood_option(),
         Option("cores", 1, "pm.sample: processes (bayeskit's default 1: reproducible, no process start-up)"),
         Option("compute_convergence_checks", True, "pm.sample: run PyMC's convergence checks (divergences, tree "
                                                    "depth, R-hat, ESS), log them and record them in attrs", _boolean),
@@ -387,6 +393,7 @@ def _advi_options() -> tuple[Option, ...]:
         Option("learning_rate", 0.01, "Adam's learning rate", positive_float),
         Option("average_fraction", 0.2, "average the fitted Gaussian's parameters over this last fraction of the "
                                         "iterations (0: PyMC's last iterate)", fraction),
+        _log_likelihood_option(),
     ]
     reserved = {o.name for o in own} | {"method", "model", "random_seed", "progressbar"}
     docs = _param_docs(pm.fit, Inference.fit, ObjectiveFunction.step_function)
@@ -411,6 +418,7 @@ def _ultranest_options() -> tuple[Option, ...]:
                                       "('auto': 4 * ndim steps when ndim > 5; None: never)", _slice_steps),
         Option("region_batch", 128, "candidates drawn per batch in region sampling (None: UltraNest's adaptive "
                                     "batches, which depend on the machine's speed)", _region_batch),
+        _log_likelihood_option(),
     ]
     reserved = {o.name for o in own} | {"show_status", "viz_callback"}
     run = ultranest.ReactiveNestedSampler.run

@@ -28,10 +28,11 @@ import tempfile
 
 import numpy as np
 
-from bayeskit.layout import to_inference_data
+from bayeskit.results import build_inference_data
 
 
 def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_points, log_dir, vectorized, slice_steps,
+        log_likelihood=None,
         region_batch, **run_kwargs):
     """Run ``ReactiveNestedSampler``; called by :func:`bayeskit.sample`. Options: ``min_num_live_points`` (default 400),
     ``log_dir`` (keep UltraNest's files there), ``vectorized`` (default True; False calls the likelihood one point at
@@ -85,8 +86,8 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
         samples = resample_equal(np.asarray(weighted["points"], float), weights, draws, np.random.default_rng(seed))
         ess = 1.0 / (1.0 / kish + 1.0 / draws)
     mcse_mean, mcse_sd = _bootstrap_mcse(weighted)
-    return to_inference_data(
-        samples[None, :, :], problem.layout,
+    return build_inference_data(
+        problem, samples[None, :, :], log_likelihood=log_likelihood,
         attrs={
             "log_evidence": float(result["logz"]), "log_evidence_err": float(result["logzerr"]),
             "ncall": int(result["ncall"]), "ess": ess, "ess_kish": kish, "n_weighted": int(len(weights)),
