@@ -151,6 +151,15 @@ class Problem:
         return self.unconstrained_layout.ndim
 
     @property
+    def transform_constraints(self) -> list[str]:
+        """Variables whose constraint lives only in their value transform (``ordered``, a simplex, a zero
+        sum, a Cholesky factor): on the constrained space their density is zero almost everywhere in the
+        box of their coordinates."""
+        if self.pymc_model is None:
+            return []
+        return [name.split(" (")[0] for name in self._compiled.term_names[len(self.layout.names):self._compiled.n_prior_terms]]
+
+    @property
     def has_gradient(self) -> bool:
         """Whether :meth:`log_density_and_grad` is available (Problems built from PyMC)."""
         return self.pymc_model is not None

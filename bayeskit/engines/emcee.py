@@ -24,17 +24,21 @@ import emcee
 import numpy as np
 
 from bayeskit._checks import as_rng, check_start_points
+from bayeskit.engines.walk_space import walk_space
 from bayeskit.results import build_inference_data
 
 #: emcee's own rule (``get_autocorr_time``'s ``tol``): tau is trustworthy once the chain is 50 tau long.
 AUTOCORR_TOL = 50
 
 
-def run(problem, record, *, draws, chains, seed, progressbar, tune, initial, moves, log_likelihood=None):
+def run(problem, record, *, draws, chains, seed, progressbar, tune, initial, moves, space="unconstrained",
+        log_likelihood=None):
     """Run emcee's EnsembleSampler on ``problem.log_density``, the unconstrained space, and report
-    constrained draws; called by :func:`bayeskit.sample`. Starting points are given, and checked, on the
-    constrained space."""
-    ndim = problem.unconstrained_ndim
+    constrained draws (``space="constrained"``: on the parameters themselves, see
+    :mod:`bayeskit.engines.walk_space`); called by :func:`bayeskit.sample`. Starting points are given, and
+    checked, on the constrained space."""
+    walk = walk_space(problem, space, "emcee")
+    ndim = walk.layout.ndim
     if chains is None:
         chains = np.shape(initial)[0] if initial is not None and np.ndim(initial) == 2 else max(32, 2 * ndim + 2)
     walkers = chains
@@ -46,15 +50,15 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, initial, mov
         start = problem.initial_points(walkers, rng)
     else:
         start = check_start_points(initial, problem.log_posterior, walkers, problem.ndim, unit="walker")
-    start = problem.to_unconstrained(start)
+    start = walk.from_parameters(start)
     if initial is not None:  # spanning is judged where the walkers move (a simplex spans one dimension less)
-        check_start_points(start, problem.log_density, walkers, ndim, unit="walker", spanning=True)
-    sampler = emcee.EnsembleSampler(walkers, ndim, problem.log_density, vectorize=True, moves=moves)
+        check_start_points(start, walk.log_density, walkers, ndim, unit="walker", spanning=True)
+    sampler = emcee.EnsembleSampler(walkers, ndim, walk.log_density, vectorize=True, moves=moves)
     sampler.random_state = np.random.RandomState(rng.integers(2**32 - 1)).get_state()
     with record.measure():
         sampler.run_mcmc(start, tune + draws, progress=progressbar)
     chain = np.swapaxes(sampler.get_chain(discard=tune), 0, 1)  # (walkers, draws, unconstrained ndim)
-    samples = problem.to_constrained(chain.reshape(-1, ndim)).reshape(*chain.shape[:2], problem.ndim)
+    samples = walk.to_parameters(chain.reshape(-1, ndim)).reshape(*chain.shape[:2], problem.ndim)
     lp = np.swapaxes(sampler.get_log_prob(discard=tune), 0, 1)
     tau = sampler.get_autocorr_time(discard=tune, quiet=True)  # emcee logs its own warning when too short
     if np.any(~np.isfinite(tau) | (AUTOCORR_TOL * tau > draws)):

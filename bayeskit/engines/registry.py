@@ -308,6 +308,18 @@ def _signature_options(functions, exclude, docs, library: str) -> list[Option]:
     return options
 
 
+def _space(name: str, value) -> str:
+    if value not in ("unconstrained", "constrained"):
+        raise ValueError(f"{name} must be 'unconstrained' or 'constrained', got {value!r}")
+    return value
+
+
+def _space_option() -> Option:
+    return Option("space", "unconstrained", "where the walk moves: 'unconstrained' (PyMC's value variables, the "
+                                            "default) or 'constrained' (the parameters themselves; refused when a "
+                                            "constraint lives only in a transform, e.g. ordered or a simplex)", _space)
+
+
 def _log_likelihood_option() -> Option:
     return Option("log_likelihood", None, "store the pointwise log-likelihood (None: yes, unless chains * draws * "
                                           "observations > 2e7; True: always; False: never)", _boolean)
@@ -321,6 +333,7 @@ def _metropolis_options() -> tuple[Option, ...]:
         Option("tune", None, "warm-up steps per chain, discarded (None: as many as draws)", non_negative_int),
         Option("initial", None, "starting points (chains, ndim), or (ndim,) shared by all chains; "
                                 "None: spread over the central half of the prior"),
+        _space_option(),
         _log_likelihood_option(),
     )
     # the sampler's own keywords, except those the engine sets from the Problem
@@ -336,6 +349,7 @@ def _emcee_options() -> tuple[Option, ...]:
         Option("initial", None, "starting points (walkers, ndim), distinct and spread in every direction; "
                                 "None: spread over the central half of the prior"),
         Option("moves", None, "an emcee move or list of (move, weight); None: emcee's stretch move"),
+        _space_option(),
         _log_likelihood_option(),
     )
 
