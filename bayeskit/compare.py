@@ -30,9 +30,13 @@ def compare(
     their MCSEs are the larger of that ESS's and the engine's own (``attrs["mcse_mean"]``,
     ``attrs["mcse_sd"]``: nested sampling's bootstrap, which includes the randomness of the volumes).
     Log-evidence columns are filled for engines that report one (and the exact value, if known).
+    With a reference and no ``var_names``, the table covers the variables the reference describes.
     """
     if not results:
         raise ValueError("results is empty: pass {engine name: InferenceData}")
+    if var_names is None and reference is not None:
+        # the variables the reference knows (results now also carry Deterministics, which it may not)
+        var_names = list(dict.fromkeys(label.partition("[")[0] for label in reference.mean))
     rows = []
     for engine, idata in results.items():
         if not isinstance(idata, az.InferenceData):
