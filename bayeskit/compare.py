@@ -34,15 +34,17 @@ def compare(
     """
     if not results:
         raise ValueError("results is empty: pass {engine name: InferenceData}")
-    if var_names is None and reference is not None:
-        # the variables the reference knows (results now also carry Deterministics, which it may not)
-        var_names = list(dict.fromkeys(label.partition("[")[0] for label in reference.mean))
+    reference_vars = list(dict.fromkeys(label.partition("[")[0] for label in reference.mean)) if reference else []
     rows = []
     for engine, idata in results.items():
         if not isinstance(idata, az.InferenceData):
             raise TypeError(f"results[{engine!r}] must be arviz.InferenceData, got {type(idata).__name__}")
         wall = float(idata.attrs.get("wall_time_s", np.nan))
-        table = diagnostics.summary(idata, var_names)
+        names = var_names
+        if names is None and reference is not None:
+            # the variables the reference knows (results now also carry Deterministics, which it may not)
+            names = [v for v in reference_vars if v in idata.posterior.data_vars] or None
+        table = diagnostics.summary(idata, names)
         if "ess" in idata.attrs:  # weighted draws resampled (nested sampling): the engine's own ESS
             table["ess_bulk"] = float(idata.attrs["ess"])
             table["mcse_mean"] = table["sd"] / np.sqrt(float(idata.attrs["ess"]))
