@@ -22,6 +22,18 @@ _FILES: dict[str, str] = {
     "eight_schools_reference": "posteriordb/eight_schools-eight_schools_noncentered.summary.json",
     "kidiq": "posteriordb/kidiq.json",
     "kidiq_reference": "posteriordb/kidiq-kidscore_momiq.summary.json",
+    "earnings": "posteriordb/earnings.json",
+    "earnings_reference": "posteriordb/earnings-earn_height.summary.json",
+    "arK": "posteriordb/arK.json",
+    "arK_reference": "posteriordb/arK-arK.summary.json",
+    "mesquite": "posteriordb/mesquite.json",
+    "mesquite_reference": "posteriordb/mesquite-logmesquite.summary.json",
+    "garch": "posteriordb/garch.json",
+    "garch_reference": "posteriordb/garch-garch11.summary.json",
+    "low_dim_gauss_mix": "posteriordb/low_dim_gauss_mix.json",
+    "low_dim_gauss_mix_reference": "posteriordb/low_dim_gauss_mix-low_dim_gauss_mix.summary.json",
+    "gp_pois_regr": "posteriordb/gp_pois_regr.json",
+    "gp_pois_regr_reference": "posteriordb/gp_pois_regr-gp_pois_regr.summary.json",
 }
 
 
