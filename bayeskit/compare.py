@@ -50,9 +50,11 @@ def compare(
             table["mcse_mean"] = table["sd"] / np.sqrt(float(idata.attrs["ess"]))
             table["mcse_sd"] = [diagnostics.mcse_sd(_values(idata, label), ess_override=idata.attrs["ess"])
                                 for label in table.index]
-            for column in ("mcse_mean", "mcse_sd"):  # the engine's bootstrap errors, when larger
-                if len(np.atleast_1d(idata.attrs.get(column, []))) == len(table):
-                    table[column] = np.maximum(table[column], np.asarray(idata.attrs[column], float))
+            for column in ("mcse_mean", "mcse_sd"):  # the engine's bootstrap errors, when larger, matched by label
+                values = np.atleast_1d(idata.attrs.get(column, []))
+                labels = list(idata.attrs.get("mcse_labels", table.index if len(values) == len(table) else []))
+                own = dict(zip(labels, np.asarray(values, float)))
+                table[column] = [max(v, own.get(label, -np.inf)) for label, v in zip(table.index, table[column])]
         for label, stats in table.iterrows():
             x = _values(idata, label)
             lo, hi = az.hdi(x.ravel(), hdi_prob=hdi_prob)

@@ -261,23 +261,34 @@ def test_pymc_returns_the_complete_result(gift):
     assert set(idata.posterior.data_vars) == {"slope", "doubled"}
     np.testing.assert_allclose(idata.posterior["doubled"].values, 2 * idata.posterior["slope"].values)
     assert idata.log_likelihood["y"].shape == (1, 30, 3)
-    assert idata.attrs["log_likelihood"] is True
+    assert idata.attrs["log_likelihood"].startswith("computed")
 
 
 def test_pymc_skips_a_huge_log_likelihood_and_says_so(gift, monkeypatch):
-    from bayeskit.engines import pymc as pymc_engine
+    from bayeskit import results
 
-    assert pymc_engine.MAX_LOG_LIKELIHOOD_VALUES == 2e7
+    assert results.LOG_LIKELIHOOD_MAX_VALUES == 2e7
     # 1 chain x 10 draws x 3 bags = 30 values: over a limit of 29, under one of 30
-    monkeypatch.setattr(pymc_engine, "MAX_LOG_LIKELIHOOD_VALUES", 29)
+    monkeypatch.setattr(results, "LOG_LIKELIHOOD_MAX_VALUES", 29)
     skipped = bk.sample(gift, "pymc", draws=10, tune=10, chains=1, seed=1, progressbar=False)
-    assert "log_likelihood" not in skipped.groups() and skipped.attrs["log_likelihood"] is False
-    assert "log_likelihood=True" in skipped.attrs["log_likelihood_skipped"]
+    assert "log_likelihood" not in skipped.groups() and skipped.attrs["log_likelihood"].startswith("not computed")
+    assert "log_likelihood=True" in skipped.attrs["log_likelihood"]
     forced = bk.sample(gift, "pymc", draws=10, tune=10, chains=1, seed=1, progressbar=False, log_likelihood=True)
     assert forced.log_likelihood["bags"].shape == (1, 10, 3)
-    monkeypatch.setattr(pymc_engine, "MAX_LOG_LIKELIHOOD_VALUES", 30)
+    monkeypatch.setattr(results, "LOG_LIKELIHOOD_MAX_VALUES", 30)
     kept = bk.sample(gift, "pymc", draws=10, tune=10, chains=1, seed=1, progressbar=False)
     assert "log_likelihood" in kept.groups()
+
+
+def test_pymc_engine_accepts_initval_with_log_likelihood():
+    """Before: pm.sample's own log-likelihood code raised 'Cannot convert models with non-default initial_values'."""
+    import pymc as pm
+
+    with pm.Model() as model:
+        mu = pm.Normal("mu", [-1.0, 1.0], 2.0, transform=pm.distributions.transforms.ordered, initval=[-1.0, 1.0])
+        pm.Normal("y", mu.sum(), 1.0, observed=[0.5, 0.2])
+    idata = bk.sample(Problem.from_pymc(model), "pymc", draws=20, tune=20, chains=1, seed=1, progressbar=False)
+    assert idata.log_likelihood["y"].shape == (1, 20, 2)
 
 
 # ------------------------------------------------------------------------------------ ADVI convergence

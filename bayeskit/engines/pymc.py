@@ -10,9 +10,8 @@ as ``nuts={...}``, so they also reach the NUTS part of a compound step.
 
 The result is ``pm.sample``'s own, without the warm-up groups: posterior (Deterministics included),
 sample_stats, observed_data, constant_data and, unless it would be huge, the pointwise log_likelihood
-(for LOO and WAIC): it is skipped when ``chains * draws * observations`` exceeds
-:data:`MAX_LOG_LIKELIHOOD_VALUES` (``attrs["log_likelihood_skipped"]`` says so; ``log_likelihood=True``
-forces it).
+(for LOO and WAIC), computed by :mod:`bayeskit.results` as for every engine (PyMC's own refuses models
+with ``initval=``): ``attrs["log_likelihood"]`` says whether it was computed, and why not.
 
 PyMC's convergence checks (divergences, maximum tree depth, R-hat, ESS) run on every result; their
 warnings are shown through PyMC's logger (``pymc.stats.convergence``), at warning level or higher, and
@@ -26,10 +25,6 @@ import logging
 import numpy as np
 
 from bayeskit.engines.registry import pymc_nuts_keywords
-
-#: Largest pointwise log-likelihood stored by default, in values (chains * draws * observations):
-#: 2e7 float64 values are 160 MB, more than a notebook should hold for LOO.
-MAX_LOG_LIKELIHOOD_VALUES = 2e7
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
            "error": logging.ERROR, "critical": logging.CRITICAL}
@@ -48,15 +43,10 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
     if nuts:
         sample_kwargs["nuts"] = nuts
     idata_kwargs = dict(sample_kwargs.pop("idata_kwargs", None) or {})
-    skipped = None
-    if log_likelihood is not None:
-        idata_kwargs["log_likelihood"] = log_likelihood
-    elif "log_likelihood" not in idata_kwargs:
-        n_values = chains * draws * _n_observations(model)
-        idata_kwargs["log_likelihood"] = n_values <= MAX_LOG_LIKELIHOOD_VALUES
-        if not idata_kwargs["log_likelihood"]:
-            skipped = (f"the pointwise log-likelihood was not stored: chains * draws * observations = {n_values:.3g} "
-                       f"values exceed {MAX_LOG_LIKELIHOOD_VALUES:.0e}; pass log_likelihood=True to store it anyway")
+    if log_likelihood is None and "log_likelihood" in idata_kwargs:
+        log_likelihood = bool(idata_kwargs["log_likelihood"])
+    # the pointwise log-likelihood comes from bayeskit.results (PyMC's own refuses models with initval=)
+    idata_kwargs["log_likelihood"] = False
     with model:
         step = step_factory() if step_factory is not None else None
         full = pm.sample(
@@ -64,8 +54,11 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
             step=step, discard_tuned_samples=False, compute_convergence_checks=False, idata_kwargs=idata_kwargs,
             **sample_kwargs,
         )
+    from bayeskit.results import complete_pymc_inference_data
+
     warm = full.get("warmup_sample_stats")
     idata = full.__class__(**{g: full[g] for g in full.groups() if not g.startswith("warmup_")})
+    idata = complete_pymc_inference_data(problem, idata, log_likelihood=log_likelihood)
     stats = idata.sample_stats
 
     # evaluations: NUTS makes one gradient evaluation per leapfrog step; other steps are not counted
@@ -83,12 +76,9 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
         "step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune,
         "n_divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
         "max_r_hat": _max_r_hat(idata, model),
-        "log_likelihood": "log_likelihood" in idata.groups(),
     }
     if n_gradient is not None and not only_nuts:
         attrs["n_gradient_evaluations"] = n_gradient
-    if skipped is not None:
-        attrs["log_likelihood_skipped"] = skipped
     if "acceptance_rate" in stats:
         attrs["acceptance_rate"] = float(np.nanmean(stats["acceptance_rate"].values))
     elif "accepted" in stats:
@@ -135,18 +125,3 @@ def _step_methods(step) -> list | None:
     for s in step if isinstance(step, (list, tuple)) else [step]:
         methods += list(getattr(s, "methods", [s]))
     return methods
-
-
-def _n_observations(model) -> int:
-    """Number of observed values (the pointwise log-likelihood has chains * draws times as many)."""
-    total = 0
-    for rv in model.observed_RVs:
-        value = model.rvs_to_values[rv]
-        if hasattr(value, "get_value"):
-            data = value.get_value()
-        elif hasattr(value, "data"):
-            data = value.data
-        else:
-            data = value.eval()
-        total += int(np.size(data))
-    return total

@@ -92,6 +92,7 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
             "log_evidence": float(result["logz"]), "log_evidence_err": float(result["logzerr"]),
             "ncall": int(result["ncall"]), "ess": ess, "ess_kish": kish, "n_weighted": int(len(weights)),
             "n_equal_weighted": int(len(equal)), "mcse_mean": mcse_mean, "mcse_sd": mcse_sd,
+            "mcse_labels": problem.layout.labels,
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
             "region_batch": "adaptive" if region_batch is None else int(region_batch),
         },
