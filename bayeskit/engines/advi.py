@@ -71,7 +71,7 @@ import time
 
 import numpy as np
 
-from bayeskit.engines.record import ConvergenceWarning
+from bayeskit.engines.record import ConvergenceWarning, pymc_progress_logs
 
 #: Batches the averaging window is split into (10 per half) to measure the noise of the half-window averages.
 N_BATCHES = 20
@@ -108,7 +108,7 @@ def run(problem, record, *, draws, chains, seed, progressbar, n, obj_n_mc, learn
                              n_batches=N_BATCHES)
     callbacks = list(fit_kwargs.pop("callbacks", None) or []) + [window]
     started = time.perf_counter()
-    with problem.pymc_model:
+    with problem.pymc_model, pymc_progress_logs(progressbar):
         approx = pm.fit(n=n, method=method, random_seed=seed, progressbar=progressbar,
                         obj_n_mc=obj_n_mc, callbacks=callbacks, **fit_kwargs)
     gaussian = _gaussian_function(approx)

@@ -24,6 +24,7 @@ import logging
 
 import numpy as np
 
+from bayeskit.engines.record import pymc_progress_logs
 from bayeskit.engines.registry import pymc_nuts_keywords
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "warning": logging.WARNING,
@@ -47,7 +48,7 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
         log_likelihood = bool(idata_kwargs["log_likelihood"])
     # the pointwise log-likelihood comes from bayeskit.results (PyMC's own refuses models with initval=)
     idata_kwargs["log_likelihood"] = False
-    with model:
+    with model, pymc_progress_logs(progressbar):
         step = step_factory() if step_factory is not None else None
         full = pm.sample(
             draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed, progressbar=progressbar,

@@ -31,6 +31,22 @@ __all__ = ["ConvergenceWarning", "RunRecord"]
 COMMON_ATTRS = ("engine", "seed", "wall_time_s", "n_evaluations", "warnings")
 
 
+@contextmanager
+def pymc_progress_logs(shown: bool):
+    """PyMC reports progress ("Initializing NUTS...", "Sequential sampling...") on its logger at info level;
+    without a progress bar they are hidden too. Warnings (divergences, R-hat) still pass."""
+    import logging
+
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if not shown:
+        logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class ConvergenceWarning(UserWarning):
     """A run that has not converged (e.g. ADVI still moving): its numbers are unreliable."""
 
