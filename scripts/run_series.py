@@ -6,6 +6,8 @@ printed. Exit status is non-zero if any notebook failed.
     python scripts/run_series.py              # all notebooks
     python scripts/run_series.py 01 03        # only notebooks whose names start with these
     python scripts/run_series.py --inplace    # maintainers: refresh the committed outputs
+
+The exercises' worked solutions (notebooks/solutions/) run after the series, in the same order.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
     args = parser.parse_args(argv)
 
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("solutions/[0-9][0-9]_*.ipynb"))
     if args.prefixes:
-        paths = [p for p in paths if any(p.name.startswith(x) for x in args.prefixes)]
+        paths = [p for p in paths if any(p.name.startswith(x) or str(p.relative_to(NOTEBOOKS)).startswith(x)
+                                         for x in args.prefixes)]
     if not paths:
         print("no notebooks matched", file=sys.stderr)
         return 1
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+                                resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         status = "ok"
         try:
@@ -54,13 +57,14 @@ def main(argv: list[str] | None = None) -> int:
             first = str(exc).strip().splitlines()
             detail = first[-1] if first else ""
         elapsed = time.perf_counter() - start
-        target = path if args.inplace else OUT / path.name
+        target = path if args.inplace else OUT / path.relative_to(NOTEBOOKS)
+        target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
-        print(f"{status:6s} {path.name:45s} {elapsed:7.1f} s", flush=True)
+        print(f"{status:6s} {str(path.relative_to(NOTEBOOKS)):55s} {elapsed:7.1f} s", flush=True)
         if status != "ok":
             print(f"       {detail}", flush=True)
     print(f"{len(paths) - failures}/{len(paths)} notebooks ran in {time.perf_counter() - total:.1f} s; "
-          f"executed copies in {target.parent.relative_to(ROOT)}/")
+          f"executed copies in {(NOTEBOOKS if args.inplace else OUT).relative_to(ROOT)}/")
     return 1 if failures else 0
 
 
