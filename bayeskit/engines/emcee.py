@@ -60,7 +60,7 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, initial, mov
     chain = np.swapaxes(sampler.get_chain(discard=tune), 0, 1)  # (walkers, draws, unconstrained ndim)
     samples = walk.to_parameters(chain.reshape(-1, ndim)).reshape(*chain.shape[:2], problem.ndim)
     lp = np.swapaxes(sampler.get_log_prob(discard=tune), 0, 1)
-    tau = sampler.get_autocorr_time(discard=tune, quiet=True)  # emcee logs its own warning when too short
+    tau = _autocorr_time(sampler, tune)
     if np.any(~np.isfinite(tau) | (AUTOCORR_TOL * tau > draws)):
         record.note(f"emcee: the chains are shorter than {AUTOCORR_TOL} times the integrated autocorrelation time "
                     f"(tau up to {np.nanmax(tau):.1f} steps, {draws} draws): the estimate of tau is unreliable; run longer")
@@ -69,3 +69,18 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, initial, mov
         attrs={"acceptance_rate": float(np.mean(sampler.acceptance_fraction)), "autocorr_time": np.asarray(tau, float),
                "tune": tune},
     )
+
+
+def _autocorr_time(sampler, tune: int) -> np.ndarray:
+    """emcee's integrated autocorrelation time per parameter, without emcee's own log line when the chain is
+    short: the caller records that caveat once, in ``attrs["warnings"]``. It concerns only
+    ``attrs["autocorr_time"]``; the ESS and R-hat of the result are ArviZ's, computed from the draws."""
+    import logging
+
+    logger = logging.getLogger("emcee.autocorr")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return sampler.get_autocorr_time(discard=tune, quiet=True)
+    finally:
+        logger.setLevel(level)
