@@ -15,7 +15,9 @@ with ``initval=``): ``attrs["log_likelihood"]`` says whether it was computed, an
 
 PyMC's convergence checks (divergences, maximum tree depth, R-hat, ESS) run on every result; their
 warnings are shown through PyMC's logger (``pymc.stats.convergence``), at warning level or higher, and
-recorded in ``attrs["warnings"]``, with ``attrs["n_divergences"]`` and ``attrs["max_r_hat"]``.
+recorded in ``attrs["warnings"]``, with ``attrs["n_divergences"]`` and ``attrs["max_r_hat"]``. PyMC's
+info-level notes that a check could not run (fewer than 4 chains) are shown only with the progress bar,
+like its other progress messages.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
     record.set_evaluations(n_gradient if only_nuts else None)
 
     if compute_convergence_checks:
-        _convergence_checks(idata, model, record, quiet=bool(sample_kwargs.get("quiet", False)))
+        with pymc_progress_logs(progressbar):  # PyMC's info-level notes ("run 4 chains") follow the progress bar
+            _convergence_checks(idata, model, record, quiet=bool(sample_kwargs.get("quiet", False)))
     attrs = {
         "sampling_time_s": float(idata.posterior.attrs.get("sampling_time", np.nan)),
         "step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune,
@@ -91,7 +94,8 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
 def _convergence_checks(idata, model, record, quiet: bool) -> None:
     """PyMC's own checks, shown through PyMC's logger as pm.sample does (but at warning level at least, so
     that R-hat, which PyMC logs at info level, is not lost), and recorded; notes that a check could not run
-    (too few draws or chains) keep PyMC's level and are not recorded as warnings."""
+    (too few draws or chains) keep PyMC's level (info: shown with the progress bar) and are not recorded as
+    warnings."""
     from pymc.stats.convergence import WarningType, run_convergence_checks
 
     logger = logging.getLogger("pymc.stats.convergence")
