@@ -20,8 +20,12 @@ def plot_marginals(
     labels: Sequence[str] | None = None,
     ncols: int = 4,
     bins: int = 40,
+    units: str | None = None,
 ):
     """Overlay every engine's marginal histogram on the exact marginal density, one panel per parameter.
+
+    Each panel's x axis is named after its parameter (with ``units`` in brackets, e.g. ``"lb"``); the legend sits
+    below the panels, where it covers no data.
 
     Returns the matplotlib Figure.
     """
@@ -33,7 +37,8 @@ def plot_marginals(
     n = len(labels)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows + 0.5), squeeze=False,
+                             layout="constrained")
     for ax, label in zip(axes.flat, labels):
         pooled = np.concatenate([_values(r, label).ravel() for r in results.values()])
         lo, hi = np.quantile(pooled, [0.001, 0.999])
@@ -44,12 +49,12 @@ def plot_marginals(
             grid = np.linspace(lo, hi, 400)
             ax.plot(grid, reference.marginal_pdf[label](grid), "k--", lw=1.2, label="exact")
         ax.set_title(label)
-        ax.set_xlabel("value")
-        ax.set_ylabel("density")
+        ax.set_xlabel(label if units is None else f"{label} ({units})")
+        ax.set_ylabel("posterior density")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize="small")
-    fig.tight_layout()
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 6), fontsize="small", frameon=False)
     return fig
 
 

@@ -14,6 +14,8 @@ Metropolis, N., Rosenbluth, A. W., Rosenbluth, M. N., Teller, A. H., Teller, E. 
 Equation of state calculations by fast computing machines. J. Chem. Phys. 21, 1087-1092.
 Roberts, G. O., Gelman, A., Gilks, W. R. (1997). Weak convergence and optimal scaling of random
 walk Metropolis algorithms. Ann. Appl. Probab. 7, 110-120. (the 0.234 acceptance rule)
+Gelman, A., Roberts, G. O., Gilks, W. R. (1996). Efficient Metropolis jumping rules. In Bayesian Statistics 5,
+599-607. (0.44 in one dimension)
 Haario, H., Saksman, E., Tamminen, J. (2001). An adaptive Metropolis algorithm. Bernoulli 7, 223-242.
 Andrieu, C., Thoms, J. (2008). A tutorial on adaptive MCMC. Stat. Comput. 18, 343-373.
 """
@@ -195,7 +197,7 @@ def metropolis(
         switchpoint can be sampled.
     target_accept
         Acceptance rate the warm-up steers the proposal scale towards. Default 0.234 (optimal for
-        many dimensions, Roberts et al. 1997), 0.44 in one dimension.
+        many dimensions, Roberts, Gelman & Gilks 1997), 0.44 in one dimension (Gelman, Roberts & Gilks 1996).
     proposal_sd
         Initial proposal standard deviation, scalar or per coordinate. Default ``2.38 / sqrt(ndim)``.
     adapt_covariance
