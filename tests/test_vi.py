@@ -134,3 +134,106 @@ def test_quadrature_refuses_high_dimensions_and_bad_families():
         elbo_by_quadrature(log_density_grad, np.zeros(10), np.eye(10))
     with pytest.raises(ValueError, match="family"):
         fit_gaussian_by_quadrature(two_d_grad, [0.0, 0.0], family="diagonal")
+
+
+# ---------------------------------------------------------------- PSIS k-hat (Yao et al. 2018)
+from scipy import stats  # noqa: E402
+
+from bayeskit.vi import FitHistory, gaussian_log_density, pareto_khat, psis_diagnostic  # noqa: E402
+
+
+def test_gaussian_log_density_matches_scipy():
+    rng = np.random.default_rng(4)
+    cov = np.array([[2.0, 0.6, 0.1], [0.6, 1.0, -0.3], [0.1, -0.3, 0.5]])
+    x = rng.normal(size=(7, 3))
+    np.testing.assert_allclose(gaussian_log_density(x, [0.1, -0.2, 0.3], cov),
+                               stats.multivariate_normal([0.1, -0.2, 0.3], cov).logpdf(x), rtol=1e-12)
+
+
+def standard_normal(t):
+    return -0.5 * (t**2).sum(axis=1)
+
+
+@pytest.mark.parametrize("variance", [0.5, 0.8])
+def test_khat_matches_the_tail_theory_for_a_too_narrow_gaussian(variance):
+    """Target N(0, I_2), q = N(0, v I_2): the ratio exp(|z|^2 (1 - v) / 2) (z ~ N(0, I) scaled by sqrt(v)) has a
+    Pareto tail of shape k = 1 - v. Over 20 seeds of 4000 draws k_hat's spread was 0.080 (v = 0.5) and 0.068 (v =
+    0.8), so the mean of 20 has a standard error under 0.018: 0.055 is 3 of them. A k_hat computed from the wrong
+    ratios (e.g. log q - log p, or unsorted tails) misses by far more: for v = 0.5 it would be negative."""
+    khats = [psis_diagnostic(standard_normal, np.zeros(2), variance * np.eye(2), n_draws=4000, seed=s).khat
+             for s in range(20)]
+    assert abs(np.mean(khats) - (1 - variance)) < 0.055, np.mean(khats)
+
+
+def test_khat_is_negative_when_q_is_wider_than_the_target():
+    """q = N(0, 1.5 I_2) covers N(0, I_2): the ratios are bounded, the fitted tail shape negative (measured over 20
+    seeds: at most -0.78)."""
+    for seed in range(5):
+        assert psis_diagnostic(standard_normal, np.zeros(2), 1.5 * np.eye(2), seed=seed).khat < 0
+
+
+def test_khat_flags_the_mean_field_optimum_of_the_ten_gift_posterior():
+    """The best mean-field Gaussian (posterior mean, variances 1/P_ii) of a Gaussian posterior with precision P:
+    the log ratio is sum_j (1 - mu_j) u_j^2 / 2 with mu_j the eigenvalues of D^1/2 P D^1/2 (D = diag 1/P_ii), so the
+    tail shape is 1 - min mu_j = 0.99 for the gifts. Over 20 seeds of 4000 draws k_hat ranged over 0.85-1.30 (its
+    finite-sample value in ten dimensions runs above the limit); every seed must exceed the 0.7 alarm threshold.
+    The full-rank optimum, the posterior itself, gives constant ratios: no tail at all."""
+    mean_field_cov = np.diag(1 / np.diag(P))
+    c = np.sqrt(mean_field_cov) @ P @ np.sqrt(mean_field_cov)
+    assert 1 - np.linalg.eigvalsh(c).min() == pytest.approx(0.9885, abs=1e-4)
+    for seed in range(5):
+        result = psis_diagnostic(EXACT.log_posterior, EXACT.mean, mean_field_cov, seed=seed)
+        assert result.khat > 0.7
+        assert result.ess < 0.05 * len(result.draws)  # measured over 10 seeds: at most 1.2% of the draws
+    with pytest.raises(ValueError, match="equal"):
+        psis_diagnostic(lambda w: EXACT.log_posterior(w) - 3.0, EXACT.mean, EXACT.cov, seed=1)
+
+
+def test_psis_weights_correct_a_slightly_wrong_q():
+    """Target N(1, 2^2), q = N(1.2, 1.8^2) (k = 1 - 0.81 = 0.19): the Pareto-smoothed weights recover the target's
+    mean and sd. Over 50 seeds of 4000 draws their spread was 0.038 and 0.028, so with 16000 draws 4 of them are
+    0.08 and 0.06, while q's own errors (0.2 in both) are caught."""
+    result = psis_diagnostic(lambda t: stats.norm(1, 2).logpdf(t[:, 0]), [1.2], [[1.8**2]], n_draws=16000, seed=7)
+    assert result.khat < 0.5
+    assert np.exp(result.log_weights).sum() == pytest.approx(1.0)
+    assert 0.9 * 16000 < result.ess <= 16000  # n / ESS tends to 1 + chi^2(p || q) = 1.045 here
+    assert abs(result.mean()[0] - 1.0) < 0.08
+    assert abs(result.sd()[0] - 2.0) < 0.06
+
+
+def test_pareto_khat_refuses_bad_ratios():
+    with pytest.raises(ValueError, match="at least 100"):
+        pareto_khat(np.zeros(10))
+    with pytest.raises(ValueError, match="not finite"):
+        pareto_khat(np.r_[np.zeros(200), -np.inf])
+    with pytest.raises(ValueError, match="cov must be"):
+        psis_diagnostic(standard_normal, np.zeros(2), np.eye(3))
+
+
+def test_fit_history_replays_pymcs_parameter_change_stop():
+    """Regression check of FitHistory.parameter_change_stop: it must name the iteration at which PyMC's own
+    CheckParametersConvergence stops the same fit (here PyMC's default optimiser on a normal model, where the
+    loose tolerance 1e-2 stops it early)."""
+    pm = pytest.importorskip("pymc")
+    y = np.random.default_rng(3).normal(5, 2, 50)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        sigma = pm.HalfNormal("sigma", 5)
+        pm.Normal("y", mu, sigma, observed=y)
+    history, stop = FitHistory(every=100), pm.callbacks.CheckParametersConvergence(every=100, tolerance=1e-2)
+    with model:
+        approx = pm.fit(20_000, method="advi", random_seed=2, progressbar=False, callbacks=[history, stop])
+    assert history.steps[0] == 1 and np.all(history.steps[1:] % 100 == 0)
+    assert len(approx.hist) < 20_000  # it did stop early
+    assert history.parameter_change_stop(1e-2) == history.steps[-1]  # the iteration at which PyMC stopped
+    np.testing.assert_allclose(history.sd[-1], approx.std.eval(), rtol=1e-12)
+    fixed, per_step = history.timing()
+    assert fixed > 0 and per_step > 0 and np.all(np.diff(history.times) > 0)
+    assert FitHistory(every=100).parameter_change_stop() is None
+    with pytest.raises(ValueError, match="diff"):
+        history.parameter_change_stop(diff="max")
+
+
+def test_psis_diagnostic_refuses_a_density_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="must return shape"):
+        psis_diagnostic(lambda t: standard_normal(t)[:10], np.zeros(2), np.eye(2), n_draws=200)
