@@ -34,6 +34,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/metropolis_vs_emcee.py
 	$(PY) benchmarks/problem_vectorisation.py
 	$(PY) benchmarks/unconstrained_gradient.py
+	$(PY) benchmarks/nuts_vs_pymc.py
 
 clean:
 	rm -rf executed build .pytest_cache

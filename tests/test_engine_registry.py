@@ -16,7 +16,7 @@ from bayeskit import Problem
 from bayeskit.engines import ENGINES
 from bayeskit.models import four_gift_model
 
-ALL_ENGINES = ["metropolis", "emcee", "pymc", "ultranest", "advi", "fullrank_advi"]
+ALL_ENGINES = ["metropolis", "emcee", "pymc", "ultranest", "advi", "fullrank_advi", "hmc", "nuts"]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,8 @@ def test_every_engine_declares_itself():
         "ultranest": (True, False, False, False, 1),
         "advi": (False, True, True, False, 1),
         "fullrank_advi": (False, True, True, False, 1),
+        "hmc": (False, False, False, True, None),
+        "nuts": (False, False, False, True, None),
     }
     for name, engine in ENGINES.items():
         assert engine.name == name and callable(engine.load())
@@ -165,7 +167,8 @@ def _tiny_run(engine, gift, normal_1d, seed):
     options = {"metropolis": dict(draws=20, tune=20, chains=2), "emcee": dict(draws=20, tune=20, chains=4),
                "pymc": dict(draws=20, tune=20, chains=1),
                "ultranest": dict(min_num_live_points=20, max_num_improvement_loops=0),
-               "advi": dict(draws=20, n=30), "fullrank_advi": dict(draws=20, n=30)}[engine]
+               "advi": dict(draws=20, n=30), "fullrank_advi": dict(draws=20, n=30),
+               "hmc": dict(draws=20, tune=20, chains=2), "nuts": dict(draws=20, tune=20, chains=2)}[engine]
     problem = normal_1d if engine in ("metropolis", "emcee", "ultranest") else gift
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

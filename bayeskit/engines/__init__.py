@@ -39,7 +39,8 @@ def sample(
     engine
         ``"metropolis"`` (from scratch), ``"emcee"``, ``"pymc"`` (NUTS, or a compound step with
         discrete variables), ``"ultranest"`` (nested sampling, gives the log-evidence), ``"advi"`` or
-        ``"fullrank_advi"`` (variational). ``ENGINES[name].describe()`` lists an engine's options.
+        ``"fullrank_advi"`` (variational), ``"hmc"`` or ``"nuts"`` (from scratch, on the unconstrained space;
+        need a gradient, so a Problem built with ``Problem.from_pymc``). ``ENGINES[name].describe()`` lists an engine's options.
     draws
         Draws per chain; None: the engine's default, 1000 (for ADVI: 1000 draws from the fitted
         approximation). For ultranest, None keeps all of UltraNest's equally weighted samples, and an int

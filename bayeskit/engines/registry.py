@@ -439,6 +439,67 @@ def _ultranest_options() -> tuple[Option, ...]:
     return tuple(own + _signature_options([run], reserved, _param_docs(run), "ReactiveNestedSampler.run"))
 
 
+def _open_fraction(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in (0, 1), got {value!r} ({type(value).__name__})")
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value}")
+    return float(value)
+
+
+def _non_negative_float(name: str, value) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a non-negative number, got {value!r} ({type(value).__name__})")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value}")
+    return float(value)
+
+
+def _mass_matrix(name: str, value) -> str:
+    if value not in ("diag", "dense"):
+        raise ValueError(f"{name} must be 'diag' (one variance per coordinate) or 'dense' (the full covariance), "
+                         f"got {value!r}")
+    return value
+
+
+def _gradient_options() -> tuple[Option, ...]:
+    """Options shared by the from-scratch gradient engines (hmc, nuts)."""
+    return (
+        Option("tune", None, "warm-up transitions per chain, discarded; step size and mass matrix adapt "
+                             "(None: as many as draws)", non_negative_int),
+        Option("initial", None, "starting points (chains, ndim) or (ndim,) on the constrained space; None: the "
+                                "model's initial point jittered (see init_jitter)"),
+        Option("init_jitter", 1.0, "without initial: start each chain at the model's initial point plus U(-a, a) "
+                                   "on the unconstrained space (PyMC's jitter+adapt_diag uses a = 1)",
+               _non_negative_float),
+        Option("target_accept", 0.8, "mean acceptance statistic the step size is adapted to (Stan's adapt_delta); "
+                                     "higher: smaller steps, fewer divergences", _open_fraction),
+        Option("mass_matrix", "diag", "inverse mass matrix learned in Stan's warm-up windows: 'diag' (variances) or "
+                                      "'dense' (full covariance, for correlated posteriors)", _mass_matrix),
+        Option("step_size", None, "first step size (None: Stan's heuristic); with tune=0 the one used",
+               positive_float),
+        _log_likelihood_option(),
+    )
+
+
+def _hmc_options() -> tuple[Option, ...]:
+    return _gradient_options() + (
+        Option("n_steps", None, "leapfrog steps per transition (give this or path_length)", positive_int),
+        Option("path_length", None, "integration time per transition, n_steps = ceil(path_length / step_size) "
+                                    "(None: 2.0, PyMC's, unless n_steps is given)", positive_float),
+        Option("jitter", 0.0, "multiply the number of steps by U(1 - jitter, 1 + jitter) each transition, "
+                              "which breaks the resonance of a fixed path", fraction),
+        Option("max_steps", 1024, "cap on leapfrog steps per transition (PyMC's)", positive_int),
+    )
+
+
+def _nuts_options() -> tuple[Option, ...]:
+    return _gradient_options() + (
+        Option("max_treedepth", 10, "at most 2**max_treedepth - 1 leapfrog steps per transition (Stan's and "
+                                    "PyMC's 10)", positive_int),
+    )
+
+
 ENGINES: dict[str, Engine] = {
     "metropolis": Engine(
         "metropolis", "bayeskit.engines.metropolis:run", "from-scratch adaptive random-walk Metropolis",
@@ -468,4 +529,13 @@ ENGINES: dict[str, Engine] = {
         discrete=False, minibatch=True, needs_pymc=True, has_tune=False, chains=1, default_draws=1000,
         needs_int_seed=True, make_options=_fullrank_advi_options,
         chains_reason="draws from one fitted approximation", install_hint="Install it with: pip install pymc"),
+    "hmc": Engine(
+        "hmc", "bayeskit.engines.hmc:run_hmc", "from-scratch static-path Hamiltonian Monte Carlo (needs gradients)",
+        discrete=False, minibatch=False, needs_pymc=False, has_tune=True, chains=None, default_draws=1000,
+        needs_int_seed=False, make_options=_hmc_options),
+    "nuts": Engine(
+        "nuts", "bayeskit.engines.hmc:run_nuts", "from-scratch No-U-Turn sampler, Stan's multinomial variant "
+                                                 "(needs gradients)",
+        discrete=False, minibatch=False, needs_pymc=False, has_tune=True, chains=None, default_draws=1000,
+        needs_int_seed=False, make_options=_nuts_options),
 }
