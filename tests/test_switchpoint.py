@@ -47,6 +47,26 @@ def test_rao_blackwellised_switchpoint_posterior_matches_exact():
     assert table["error_mcse"].abs().max() < 4
 
 
+def test_switchpoint_conditional_is_a_pmf_per_draw_and_averages_to_switchpoint_pmf():
+    import arviz as az
+
+    model = sw.normal_switchpoint_model(T, Y, marginalized=True)
+    post = {"mu_before": np.array([[-1.0, 0.0]]), "mu_after": np.array([[3.0, 2.0]]),
+            "sigma_before": np.array([[1.0, 2.0]]), "sigma_after": np.array([[1.5, 1.0]])}
+    idata = az.from_dict(posterior=post)
+    cond = sw.switchpoint_conditional(model, idata, T)
+    assert cond.shape == (1, 2, len(T))
+    np.testing.assert_allclose(cond.sum(axis=-1), 1.0, atol=1e-12)
+    # each draw's conditional by hand: p(s | theta, y) proportional to the likelihood with the split at s
+    for d in range(2):
+        m1, m2, s1, s2 = (post[k][0, d] for k in ("mu_before", "mu_after", "sigma_before", "sigma_after"))
+        ll = np.array([stats.norm.logpdf(Y, np.where(T <= s, m1, m2), np.where(T <= s, s1, s2)).sum() for s in T])
+        np.testing.assert_allclose(cond[0, d], np.exp(ll - special.logsumexp(ll)), atol=1e-9)
+    np.testing.assert_allclose(sw.switchpoint_pmf(model, idata, T), cond[0].mean(axis=0), atol=1e-15)
+    with pytest.raises(ValueError, match="switchpoint values"):
+        sw.switchpoint_conditional(model, idata, T[:-1])
+
+
 def test_reversion_model_prior_on_the_pair():
     problem = bk.Problem.from_pymc(sw.reversion_model(T, Y))
     names = problem.names
@@ -64,6 +84,11 @@ def test_sigmoid_fit_finds_the_change_from_a_good_start_and_stalls_from_a_bad_on
     assert good["tau"] == pytest.approx(12.5, abs=1.0) and good["converged"]
     bad = sw.sigmoid_fit(T, Y, tau0=-40.0, width=1.0)  # the sigmoid is flat over the data: no gradient in tau
     assert abs(bad["tau"] - (-40.0)) < 1.0 and bad["log_likelihood"] < good["log_likelihood"] - 10
+    # the compiled objective is reused across data sets: another series gives its own answer
+    other = sw.sigmoid_fit(T, Y[::-1] * -1.0, tau0=15.0)
+    assert other["tau"] == pytest.approx(len(T) - 12 + 0.5, abs=1.5)
+    with pytest.raises(ValueError, match="width"):
+        sw.sigmoid_fit(T, Y, tau0=15.0, width=0.0)
 
 
 def test_bad_inputs():

@@ -7,7 +7,8 @@ uniform over the times ``t`` and a point belongs to the first segment while ``t 
   (PyMC samples it with Metropolis inside a compound step) or summed out (``marginalized=True``):
   ``log p(y | theta) = logsumexp_s [log p(s) + log p(y | s, theta)]``, a continuous model for NUTS
   and emcee. The summed-out model keeps ``switchpoint_log_weights`` (a Deterministic), from which
-  :func:`switchpoint_pmf` recovers the posterior over ``s`` (averaging ``p(s | theta, y)`` over draws).
+  :func:`switchpoint_conditional` gives ``p(s | theta, y)`` for each draw and :func:`switchpoint_pmf`
+  their average, the posterior over ``s``.
 * :func:`reversion_model` - two switchpoints ``s1 <= s2``; the series returns to its first state.
 * :func:`poisson_switchpoint_model` - counts with a rate that changes (the coal-mining disasters).
 * :func:`sigmoid_fit` - maximum likelihood with the step replaced by a sigmoid (a point estimate).
@@ -15,10 +16,12 @@ uniform over the times ``t`` and a point belongs to the first segment while ``t 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-__all__ = ["normal_switchpoint_model", "reversion_model", "poisson_switchpoint_model", "switchpoint_pmf",
-           "sigmoid_fit"]
+__all__ = ["normal_switchpoint_model", "reversion_model", "poisson_switchpoint_model", "switchpoint_conditional",
+           "switchpoint_pmf", "sigmoid_fit"]
 
 
 def _series(t, y, counts=False):
@@ -111,10 +114,10 @@ def poisson_switchpoint_model(t, counts, rate_lam: float = 1.0, marginalized: bo
     return model
 
 
-def switchpoint_pmf(model, idata, t) -> np.ndarray:
-    """Posterior over the switchpoint of a ``marginalized=True`` model, from draws of its continuous
-    parameters (any engine): the average over draws of ``p(s | theta, y)`` (Rao-Blackwellised, so far
-    less noisy than a histogram of sampled switchpoints). Returns probabilities for ``s = t``."""
+def switchpoint_conditional(model, idata, t) -> np.ndarray:
+    """``p(s | theta, y)`` for every draw of a ``marginalized=True`` model's continuous parameters (any
+    engine): an array ``(chain, draw, len(t))`` whose entries for each draw sum to 1. Its mean over draws
+    is :func:`switchpoint_pmf`; the draws of one entry give that probability's Monte Carlo error."""
     import pymc as pm
     from scipy import special
 
@@ -124,28 +127,49 @@ def switchpoint_pmf(model, idata, t) -> np.ndarray:
     if "switchpoint_log_weights" not in post:
         post = pm.compute_deterministics(post[[v.name for v in model.free_RVs]], var_names=["switchpoint_log_weights"],
                                          model=model, progressbar=False)
-    logw = post["switchpoint_log_weights"].values.reshape(-1, len(t))
-    return np.exp(logw - special.logsumexp(logw, axis=1, keepdims=True)).mean(axis=0)
+    logw = post["switchpoint_log_weights"].values
+    if logw.shape[-1] != len(t):
+        raise ValueError(f"the model has {logw.shape[-1]} switchpoint values, t has {len(t)}")
+    return np.exp(logw - special.logsumexp(logw, axis=-1, keepdims=True))
+
+
+def switchpoint_pmf(model, idata, t) -> np.ndarray:
+    """Posterior over the switchpoint of a ``marginalized=True`` model, from draws of its continuous
+    parameters (any engine): the average over draws of ``p(s | theta, y)`` (Rao-Blackwellised, so far
+    less noisy than a histogram of sampled switchpoints). Returns probabilities for ``s = t``."""
+    return switchpoint_conditional(model, idata, t).reshape(-1, len(t)).mean(axis=0)
+
+
+@functools.lru_cache(maxsize=8)
+def _sigmoid_objective(width: float):
+    """Compiled ``(theta, t, y) -> (-log-likelihood, -gradient)`` of the sigmoid step, one per width
+    (compiled once and reused: the data are inputs, not constants)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    theta, t, y = pt.vector("theta"), pt.vector("t"), pt.vector("y")
+    tau, mu1, mu2, ls1, ls2 = (theta[i] for i in range(5))
+    w = pt.sigmoid((t - tau) / width)
+    mu = (1 - w) * mu1 + w * mu2
+    log_sigma = (1 - w) * ls1 + w * ls2
+    log_lik = pt.sum(-0.5 * np.log(2 * np.pi) - log_sigma - 0.5 * ((y - mu) / pt.exp(log_sigma)) ** 2)
+    return pytensor.function([theta, t, y], [-log_lik, -pt.grad(log_lik, theta)])
 
 
 def sigmoid_fit(t, y, tau0: float, width: float = 1.0, mu0=(0.0, 0.0), log_sigma0=(0.0, 0.0)) -> dict:
     """Maximum likelihood with the step replaced by a sigmoid: ``w(t) = 1 / (1 + exp(-(t - tau) / width))``,
     ``mu(t) = (1 - w) mu_1 + w mu_2`` and the same for ``log sigma``; L-BFGS from ``tau0`` with exact
     gradients (PyTensor). Returns the optimum, its log-likelihood and whether the optimiser converged."""
-    import pytensor
-    import pytensor.tensor as pt
     from scipy import optimize
 
     t, y = _series(t, y)
-    theta = pt.vector("theta")
-    tau, mu1, mu2, ls1, ls2 = (theta[i] for i in range(5))
-    w = pt.sigmoid((t - tau) / width)
-    mu = (1 - w) * mu1 + w * mu2
-    log_sigma = (1 - w) * ls1 + w * ls2
-    log_lik = pt.sum(-0.5 * np.log(2 * np.pi) - log_sigma - 0.5 * ((y - mu) / pt.exp(log_sigma)) ** 2)
-    f = pytensor.function([theta], [-log_lik, -pt.grad(log_lik, theta)])
+    if not (np.isfinite(width) and width > 0):
+        raise ValueError(f"width must be positive and finite, got {width!r}")
+    f = _sigmoid_objective(float(width))
+    tf, yf = t.astype(float), y.astype(float)
     start = np.array([tau0, mu0[0], mu0[1], log_sigma0[0], log_sigma0[1]], float)
-    res = optimize.minimize(lambda x: tuple(np.asarray(v, float) for v in f(x)), start, jac=True, method="L-BFGS-B")
+    res = optimize.minimize(lambda x: tuple(np.asarray(v, float) for v in f(x, tf, yf)), start, jac=True,
+                            method="L-BFGS-B")
     return {"tau": float(res.x[0]), "mu_1": float(res.x[1]), "mu_2": float(res.x[2]),
             "sigma_1": float(np.exp(res.x[3])), "sigma_2": float(np.exp(res.x[4])),
             "log_likelihood": float(-res.fun), "converged": bool(res.success), "iterations": int(res.nit),
