@@ -19,7 +19,7 @@ from bayeskit import data
 from bayeskit._checks import as_rng
 
 __all__ = ["BAG_CAPACITY", "GiftType", "gift_types", "bag_weights", "bag_score_mc", "bag_score_exact",
-           "bag_weight_distribution", "local_search_bag", "pymc_prior", "bag_model", "bag_reference"]
+           "bag_weight_distribution", "pymc_prior", "bag_model", "bag_reference"]
 
 BAG_CAPACITY = 50.0
 
@@ -137,9 +137,12 @@ def bag_score_exact(composition: Mapping[str, int], h: float = 0.002) -> dict[st
     masses are differences of the CDF, so point masses and infinite densities are handled). The
     discretised bag weight ``W_h`` satisfies ``W_h <= W < W_h + n h`` for a bag of ``n`` gifts, hence
     ``P(W_h > 50) <= P(W > 50) <= P(W_h > 50 - n h)``, and likewise for the expected score.
-    The distribution of ``W_h`` is the convolution of the gifts' (FFT, exact up to rounding).
+    The distribution of ``W_h`` is the convolution of the gifts' (FFT, exact up to rounding). Only
+    weights up to the capacity matter for the score, and weights are never negative, so every partial
+    sum is kept only up to the capacity: the mass cut off is counted as overweight (``mass_check`` adds
+    it back, and is 1 up to rounding).
     """
-    grid, pmf = bag_weight_distribution(composition, h)
+    grid, pmf, above = _distribution_up_to(composition, h, BAG_CAPACITY)
     n_gifts = sum(composition.values())
     slack = n_gifts * h
 
@@ -147,91 +150,49 @@ def bag_score_exact(composition: Mapping[str, int], h: float = 0.002) -> dict[st
         inside = grid + shift <= upper_limit
         return float(np.sum(pmf[inside] * (grid[inside] + shift)))
 
-    p_lower = float(pmf[grid > BAG_CAPACITY].sum())
-    p_upper = float(pmf[grid > BAG_CAPACITY - slack].sum())
+    p_lower = above + float(pmf[grid > BAG_CAPACITY].sum())
+    p_upper = above + float(pmf[grid > BAG_CAPACITY - slack].sum())
     # W in [W_h, W_h + slack): score W 1(W <= 50) lies between these bracketing sums
     score_lower = float(np.sum(pmf[grid + slack <= BAG_CAPACITY] * grid[grid + slack <= BAG_CAPACITY]))
     score_upper = score(BAG_CAPACITY, slack) + float(np.sum(pmf[(grid <= BAG_CAPACITY) & (grid + slack > BAG_CAPACITY)]) * BAG_CAPACITY)
     return {"p_overweight_lower": p_lower, "p_overweight_upper": p_upper,
             "expected_score_lower": score_lower, "expected_score_upper": score_upper,
-            "mass_check": float(pmf.sum())}
+            "mass_check": float(pmf.sum()) + above}
 
 
 def bag_weight_distribution(composition: Mapping[str, int], h: float = 0.002) -> tuple[np.ndarray, np.ndarray]:
     """Exact distribution of the discretised bag weight ``W_h`` (each gift rounded down to a multiple of
     ``h``): values ``grid`` and probabilities ``pmf``. ``pmf / h`` approximates the density of ``W``."""
+    grid, pmf, _ = _distribution_up_to(composition, h, np.inf)
+    return grid, pmf
+
+
+def _distribution_up_to(composition: Mapping[str, int], h: float, cut: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """The distribution of ``W_h`` on the grid points up to ``cut`` (plus one), and the mass above them.
+
+    Gift weights are non-negative, so a partial sum above ``cut`` stays above it: cutting each partial
+    sum there loses nothing below ``cut``."""
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"h must be a positive bin width, got {h}")
     types = gift_types()
     composition = _check_composition(composition, types)
-    pmf = np.array([1.0])
+    keep = np.inf if np.isinf(cut) else int(np.floor(cut / h)) + 2  # grid points 0 .. cut, and one beyond
+    pmf, above = np.array([1.0]), 0.0
     for name, n in composition.items():
         gift = types[name]
-        edges = np.arange(0.0, gift.upper() + 2 * h, h)
+        truncated = gift.upper() > cut + 2 * h
+        edges = np.arange(0.0, (cut + 2 * h if truncated else gift.upper()) + 2 * h, h)
         masses = np.diff(gift.cdf(edges))
         masses[0] += gift.cdf(edges[0])  # the point mass at exactly 0 (clipped normals)
+        # a gift cut at the capacity: its weights beyond the last edge put the bag above the cut too
+        beyond = float(1.0 - gift.cdf(edges[-1])) if truncated else 0.0
         for _ in range(n):
+            above += float(pmf.sum()) * beyond
             pmf = _convolve(pmf, masses)
-    return h * np.arange(len(pmf)), pmf
-
-
-def local_search_bag(n_mc: int = 20_000, max_per_type: int = 30, seed=None, types: list[str] | None = None) -> list[dict]:
-    """Find a good bag by local search on the Monte Carlo expected score.
-
-    Repeatedly take the best of all neighbouring compositions (add one gift, remove one, or swap one gift
-    for another of a different type) while it improves the expected score. One-gift moves get stuck (a
-    single coal, whose weight is often near 47 lb, blocks every addition), so the search starts from the
-    empty bag and from each type's best single-type bag, and keeps the best run. All
-    candidates are scored on the same random draws (common random numbers), so comparisons between
-    compositions are not swamped by Monte Carlo noise. Returns the path: one dict per accepted move with
-    the composition, expected score, overweight probability and mean weight (the first entry is the
-    start). The result is a local optimum of the Monte Carlo objective, not a proof of the global one.
-    """
-    gifts = gift_types()
-    names = sorted(gifts) if types is None else list(types)
-    unknown = [n for n in names if n not in gifts]
-    if unknown:
-        raise ValueError(f"unknown gift types {unknown}; expected some of {sorted(gifts)}")
-    rng = as_rng(seed)
-    # cumulative[name][:, k] = total weight of the first k gifts of that type, in each of n_mc scenarios
-    cumulative = {n: np.concatenate([np.zeros((n_mc, 1)), np.cumsum(gifts[n].sample(rng, (n_mc, max_per_type)), axis=1)],
-                                    axis=1) for n in names}
-
-    def weights(counts):
-        return sum(cumulative[n][:, k] for n, k in counts.items())
-
-    def score(w):
-        return float(np.mean(np.where(w <= BAG_CAPACITY, w, 0.0)))
-
-    def neighbours(counts):
-        for a in names:
-            if counts[a] < max_per_type:
-                yield {**counts, a: counts[a] + 1}
-            if counts[a] > 0:
-                yield {**counts, a: counts[a] - 1}
-                for b in names:
-                    if b != a and counts[b] < max_per_type:
-                        yield {**counts, a: counts[a] - 1, b: counts[b] + 1}
-
-    def describe(counts):
-        w = weights(counts)
-        return {"composition": {k: v for k, v in counts.items() if v}, "expected_score": score(w),
-                "p_overweight": float(np.mean(w > BAG_CAPACITY)), "mean_weight": float(w.mean())}
-
-    def climb(counts):
-        path = [describe(counts)]
-        while True:
-            candidate = max(neighbours(counts), key=lambda c: score(weights(c)))
-            if score(weights(candidate)) <= path[-1]["expected_score"]:
-                return path
-            counts = candidate
-            path.append(describe(counts))
-
-    starts = [dict.fromkeys(names, 0)]
-    for n in names:
-        best_k = max(range(1, max_per_type + 1), key=lambda k: score(cumulative[n][:, k]))
-        starts.append({**dict.fromkeys(names, 0), n: best_k})
-    return max((climb(start) for start in starts), key=lambda path: path[-1]["expected_score"])
+            if len(pmf) > keep:
+                above += float(pmf[keep:].sum())
+                pmf = pmf[:keep]
+    return h * np.arange(len(pmf)), pmf, above
 
 
 def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
