@@ -35,8 +35,10 @@ class NestedResult:
     log_likelihood: np.ndarray  # (m,)
     log_volume: np.ndarray  # (n_iter,): log X_i at each iteration
     n_iterations: int
-    n_likelihood_calls: int
+    n_likelihood_calls: int  # evaluated: the initial live points plus every candidate of every batch
     acceptance: np.ndarray  # (n_iter,): fraction of prior draws that beat the worst live point
+    n_likelihood_needed: int  # needed by one-at-a-time rejection: the initial live points plus, per
+    #                           iteration, the draws up to and including the first one that beats the worst
 
     def resample(self, n: int, seed=None) -> np.ndarray:
         """``n`` equally weighted posterior draws (with replacement)."""
@@ -61,6 +63,17 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
         (``max log L_live + log X_i < log Z + log(dlogz)``, roughly).
     batch
         Prior draws per rejection round (vectorised); the first one that beats the threshold is used.
+        A batch is evaluated whole, so each iteration costs at least ``batch`` calls even when the first
+        draw succeeds: ``n_likelihood_calls`` counts what was evaluated, ``n_likelihood_needed`` what
+        rejection one draw at a time would have evaluated (the draws up to the first success), the cost
+        of the algorithm itself; given the threshold, its expectation is ``1 / X_i`` per iteration.
+
+    Returns
+    -------
+    NestedResult
+        ``log_evidence`` and its error ``sqrt(H / n_live)``, the information ``H``, the dead points
+        followed by the final live points with their normalised log-weights and log-likelihoods, the
+        expected ``log X_i``, the acceptance of each iteration and both call counts.
 
     Raises
     ------
@@ -74,7 +87,7 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
     if live.ndim != 2 or live.shape[0] != n_live:
         raise ValueError(f"prior_draws(rng, {n_live}) must return shape ({n_live}, d), got {live.shape}")
     live_logl = evaluate_batch(log_likelihood, live, "log_likelihood")
-    calls = n_live
+    calls = needed = n_live
     dead, dead_logl, log_volume, log_widths, acceptance = [], [], [], [], []
     log_z = -np.inf
     for i in range(1, max_iterations + 1):
@@ -100,6 +113,7 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
             accepted += better.size
             if better.size:
                 live[worst], live_logl[worst] = candidates[better[0]], logl[better[0]]
+                needed += tried - batch + better[0] + 1  # earlier rounds in full, this one up to its first success
                 break
         acceptance.append(accepted / tried)
         if live_logl.max() + log_x < log_z + np.log(dlogz):
@@ -112,4 +126,4 @@ def nested_sampling(log_likelihood: Callable[[np.ndarray], np.ndarray],
     log_w = logl + np.concatenate([log_widths, np.full(n_live, x[-1] - np.log(n_live))]) - log_z
     information = float(np.sum(np.exp(log_w) * (logl - log_z)))
     return NestedResult(float(log_z), float(np.sqrt(max(information, 0.0) / n_live)), information, points,
-                        log_w, logl, x, len(x), int(calls), np.array(acceptance))
+                        log_w, logl, x, len(x), int(calls), np.array(acceptance), int(needed))
