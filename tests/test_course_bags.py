@@ -1,4 +1,4 @@
-"""The bag search of notebook 02 (bayeskit.course.bags): it climbs, it keeps Kaggle's rules, it is reproducible."""
+"""The bag search of notebook 03 (bayeskit.course.bags): it climbs, it keeps Kaggle's rules, it is reproducible."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Notebook 04's helpers (bayeskit.course.nested_demos) against independent computations."""
+"""Notebook 05's helpers (bayeskit.course.nested_demos) against independent computations."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""bayeskit.course.switchpoints: the simulated series, the enumeration Gibbs step and the log helpers (notebook 03)."""
+"""bayeskit.course.switchpoints: the simulated series, the enumeration Gibbs step and the log helpers (notebook 04)."""
 
 import logging
 

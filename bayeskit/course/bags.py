@@ -1,4 +1,4 @@
-"""Notebook 02 (gift weights): searching for one good bag in Kaggle's *Santa's Uncertain Bags*.
+"""Notebook 03 (gift weights): searching for one good bag in Kaggle's *Santa's Uncertain Bags*.
 
 A bag's score is its weight ``W`` if ``W <= 50`` lb and 0 if it is overweight; Kaggle also rules that a
 bag must hold **at least three gifts** (:data:`MIN_GIFTS`), so bags of one or two gifts are not

@@ -1,4 +1,4 @@
-"""Helpers of notebook 04 (nested sampling and model evidence), kept out of the core package.
+"""Helpers of notebook 05 (nested sampling and model evidence), kept out of the core package.
 
 * :class:`CountingLikelihood` wraps a vectorised log-likelihood and records what a sampler asked of it:
   how many calls, how many points in each, and the time spent inside (the vectorisation demo).

@@ -1,4 +1,4 @@
-"""Helpers of notebook 03 (switchpoints): a series whose change is not at the prior's midpoint, a Gibbs
+"""Helpers of notebook 04 (switchpoints): a series whose change is not at the prior's midpoint, a Gibbs
 step that draws a discrete switchpoint from its exact conditional, and PyMC's log messages as data.
 
 * :func:`simulate_one_change` - a normal series with one change at a chosen time (seeded).

@@ -41,7 +41,7 @@ fits                                                   max moved     max z      
 =====================================================  ============  ===========  =========================
 converged: 4 gifts, 10 gifts, normal (200 rows), 6-d     0.076         12.7         <= 0.04
 regression; both methods, n=20000, 3-8 seeds each
-converged, noisy: notebook 05's minibatch regression      0.34          1.4 (mean)   0.07
+converged, noisy: notebook 06's minibatch regression      0.34          1.4 (mean)   0.07
 6-d regression, full-rank, n=300 (sds 11x too wide)     0.05-0.13     19-33        11-12 (sigma 12-19, not 1.1)
 4 gifts, full-rank, n=500                                 0.03-0.07     18-32        0.7-0.8
 intercept and slope correlated -0.99995 (alpha's prior    0.34-3.5      30-32        6.4-6.7 (alpha -2 to 0
@@ -81,7 +81,7 @@ N_BATCHES = 20
 #: n=2000 (a shorter window jitters more); 0.25 clears both.
 MOVE_THRESHOLD = 0.25
 
-#: ... unless the move is noise: notebook 05's minibatch fit (accurate to 0.07 sd) moved by 0.34 sd at z = 1.4.
+#: ... unless the move is noise: notebook 06's minibatch fit (accurate to 0.07 sd) moved by 0.34 sd at z = 1.4.
 MOVE_Z = 4.0
 
 #: A move of more than this many times its own noise (z) is a steady trend: "not converged" when it also exceeds

@@ -3,7 +3,7 @@
 The default is the unconstrained space (PyMC's value variables), as PyMC, Stan and nutpie do: no proposal
 is wasted outside the support, and constraints that live in a value transform (``ordered``, a simplex)
 hold by construction. The constrained space is an option: a random walk can mix far better there when
-the posterior is a straight ridge that a log or logit transform would bend (notebook 02's gift weights
+the posterior is a straight ridge that a log or logit transform would bend (notebook 03's gift weights
 near zero). It is refused when a constraint lives only in a transform, because a walk on the
 constrained space would then propose points that are almost never valid (off the simplex) or would need
 the transform's Jacobian anyway.

@@ -1,4 +1,4 @@
-"""Make data/switchpoint_series.csv: the synthetic series of notebook 03.
+"""Make data/switchpoint_series.csv: the synthetic series of notebook 04.
 
 Run from the repository root: ``python data/scripts/make_switchpoint_series.py [output.csv]``.
 
