@@ -22,7 +22,6 @@ from bayeskit.models.posteriordb import eight_schools_noncentered, posteriordb_r
 from bayeskit.samplers import hmc as H
 from bayeskit.samplers import nuts as N
 
-K_MCSE = 4.0
 ALPHA = 0.001
 MAX_RHAT = 1.01
 
@@ -30,43 +29,8 @@ SLOW = pytest.mark.skipif(not os.environ.get("BAYESKIT_SLOW_TESTS"),
                           reason="slow (a minute): set BAYESKIT_SLOW_TESTS=1 to run it")
 
 
-# ------------------------------------------------------------------------------------------------ targets
-def gaussian(mean, cov):
-    precision = np.linalg.inv(cov)
+from _gradient_targets import K_MCSE, assert_moments, correlated_gaussian_50d, gaussian, gumbel  # noqa: E402
 
-    def f(z):
-        r = z - mean
-        g = -r @ precision
-        return 0.5 * np.sum(r * g, axis=1), g
-
-    return f
-
-
-def correlated_gaussian_50d():
-    """A 50-D Gaussian from a 3-factor model: correlations up to 0.98 (median |correlation| 0.47), sds from 0.5
-    to 2, condition number 6e3. A diagonal mass matrix leaves the correlations; a dense one removes them."""
-    rng = np.random.default_rng(50)
-    loadings = rng.normal(size=(50, 3))
-    cov = loadings @ loadings.T + 0.1 * np.eye(50)
-    corr = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
-    scales = np.logspace(-0.3, 0.3, 50)
-    return np.linspace(-5, 5, 50), corr * np.outer(scales, scales)
-
-
-def gumbel(z):
-    x = z[:, 0]
-    return -(x + np.exp(-x)), (np.exp(-x) - 1.0)[:, None]
-
-
-def assert_moments(x, mean, sd, k=K_MCSE):
-    failures = []
-    for j in range(x.shape[-1]):
-        xj = x[..., j]
-        z_mean = (xj.mean() - mean[j]) / diagnostics.mcse_mean(xj)
-        z_sd = (xj.std() - sd[j]) / diagnostics.mcse_sd(xj)
-        if abs(z_mean) > k or abs(z_sd) > k:
-            failures.append(f"coordinate {j}: mean {z_mean:+.1f} MCSE, sd {z_sd:+.1f} MCSE")
-    assert not failures, "\n".join(failures)
 
 
 def eight_schools_centered():
