@@ -94,9 +94,9 @@ def evaluate_batch(fn: Callable, x: np.ndarray, what: str = "log_density") -> np
             raise ValueError(
                 f"{what} must return one value per point: shape ({n},) for input of shape {x.shape}, got {out.shape}"
             )
-    bad = np.flatnonzero(np.isnan(out) | (out == np.inf))
-    if bad.size:
-        i = int(bad[0])
+    total = float(np.add.reduce(out))  # one pass: NaN or +inf anywhere makes the sum NaN or +inf
+    if total != total or total == np.inf:
+        i = int(np.flatnonzero(np.isnan(out) | (out == np.inf))[0])
         raise ValueError(
             f"{what} returned {out[i]} at batch index {i} (point {x[i].tolist()}); "
             "return -inf for points outside the support, never NaN or +inf"
