@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make series   run every notebook in order (headless), executed copies in executed/
 #   make test     unit tests + every notebook through pytest --nbval-lax
+# Both run on every core: notebooks side by side (one kernel each, one BLAS thread each), and the tests
+# on pytest-xdist workers, a whole file (or notebook) per worker so that a notebook's cells share a kernel.
 # Both create (or reuse) the virtual environment .venv and install the project into it.
 
 PYTHON ?= python3
@@ -10,6 +12,7 @@ STAMP  := $(VENV)/.bayeskit-installed
 
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
+JOBS ?= auto
 
 .PHONY: series test install lab benchmark clean
 
@@ -25,7 +28,9 @@ series: $(STAMP)
 	$(PY) scripts/run_series.py
 
 test: $(STAMP)
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly -q \
+		-n $(JOBS) --dist loadfile
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
