@@ -19,8 +19,11 @@ stochastic fits (ours and PyMC's ADVI) are checked against.
 Did it work? Without any exact answer, :func:`psis_diagnostic` draws from a fitted Gaussian, computes the
 importance ratios ``log p(theta, D) - log q(theta)`` and Pareto-smooths them (PSIS): the estimated shape
 ``k_hat`` of the ratios' tail says whether ``q`` can be trusted (Yao et al. 2018): below 0.5 the ratios have
-a finite variance and ``q`` is close to the posterior; above 0.7 their variance is infinite: the posterior has
-(relatively) heavier tails or mass where ``q`` has almost none, and importance sampling from ``q`` is not reliable.
+a finite variance and ``q`` is close to the posterior; from 0.5 their variance is infinite, but PSIS estimates
+still converge, more slowly; above 0.7 (the practical limit of Vehtari et al. 2024, ``min(1 - 1/log10 S, 0.7)``
+for ``S`` draws) they converge too slowly to be useful: the posterior has (relatively) heavier tails or mass where
+``q`` has almost none, and importance sampling from ``q`` is not reliable. A ``k_hat`` above 1 from a finite
+sample, where the true shape cannot exceed 1 (the ratios' mean, the evidence, is finite), is estimation noise.
 ``k_hat`` is scale-free: it reads the shape of the ratios' tail, not its size, so a Gaussian ``q`` whose means and
 sds are right can still get ``k_hat`` > 0.7 when the posterior's tails are not Gaussian; the effective sample size
 of the weights (:attr:`PSISResult.ess`) shows how uneven they are in the draws at hand.
@@ -270,7 +273,7 @@ class PSISResult:
     @property
     def ess(self) -> float:
         """Kish's effective sample size of the smoothed weights, ``1 / sum(w^2)``: ``n`` when all weights are equal,
-        near 1 when one draw carries them all. It describes the draws at hand; when ``khat`` > 0.7 the weights
+        near 1 when one draw carries them all. It describes the draws at hand; when ``khat`` >= 0.5 the weights
         have infinite variance and larger samples can bring much larger weights."""
         return float(1.0 / np.sum(self.weights**2))
 
@@ -291,9 +294,10 @@ def psis_diagnostic(log_density: Callable[[np.ndarray], np.ndarray], mean, cov, 
     (``log_density`` unnormalised, vectorised ``(n, d) -> (n,)``, on the space where ``q`` lives: for PyMC's
     ADVI that is ``Problem.log_density``, the unconstrained space with its Jacobian) and Pareto-smooths them.
 
-    ``khat`` < 0.5: ``q`` is close to the target (importance ratios of finite variance); 0.5-0.7: usable with
-    care; > 0.7: the ratios have infinite variance, importance sampling from ``q`` is unreliable and ``q`` misses
-    target mass, at least in the tails (Yao et al. 2018; Vehtari et al. 2024): look further (``ess``, a richer
+    ``khat`` < 0.5: ``q`` is close to the target (importance ratios of finite variance); 0.5-0.7: infinite
+    variance, but PSIS estimates still converge, more slowly: usable with care; > 0.7: too slow to be useful,
+    importance sampling from ``q`` is unreliable and ``q`` misses target mass, at least in the tails (Yao et al.
+    2018; Vehtari et al. 2024; a ``khat`` above 1 from a finite sample is estimation noise): look further (``ess``, a richer
     family, MCMC). ``khat`` needs no exact answer, only the unnormalised density; it is itself estimated from the
     draws, with a spread of about 0.1 for 4000 draws.
 
