@@ -1,5 +1,7 @@
-"""bayeskit.course.switchpoints: the simulated series, the enumeration Gibbs step and the log helpers (notebook 04)."""
+"""bayeskit.course.switchpoints: the simulated series, the enumeration Gibbs step, R-hat's tolerance, the exact Poisson
+predictive and the log helpers (notebook 04)."""
 
+import functools
 import logging
 
 import numpy as np
@@ -95,3 +97,84 @@ def test_enumeration_gibbs_refuses_continuous_variables():
         s = pm.DiscreteUniform("s", 0, 3)
         with pytest.raises(ValueError, match="at least two"):
             cs.EnumerationGibbs([s], values=[1])
+
+
+def _ar1_chains(rng, rho, chains, n):
+    # stationary AR(1) chains with unit variance: every chain samples the same N(0, 1)
+    x = np.empty((chains, n))
+    x[:, 0] = rng.normal(size=chains)
+    noise = rng.normal(size=(chains, n)) * np.sqrt(1 - rho**2)
+    for i in range(1, n):
+        x[:, i] = rho * x[:, i - 1] + noise[:, i]
+    return x
+
+
+def test_rhat_tolerance_is_rarely_exceeded_by_agreeing_chains_and_not_vacuous():
+    from bayeskit import diagnostics
+
+    # 100 runs of 4 agreeing AR(1) chains (ESS about 450): at alpha = 0.01 at most 1 exceedance is expected
+    # (measured: the bound is conservative, 0 in 300 runs); 5 is 4 Poisson sds above 1. At alpha = 0.5 the
+    # bound must still bite (measured 0.21 in 300 runs; 0.04 is 4 binomial sds below): catches a bound so
+    # loose that it would pass anything, or one computed with the wrong number of split chains
+    rng = np.random.default_rng(11)
+    rhats, esss = [], []
+    for _ in range(100):
+        x = _ar1_chains(rng, 0.8, 4, 1000)
+        rhats.append(diagnostics.rhat(x))
+        esss.append(diagnostics.ess_bulk(x))
+    strict = sum(r > cs.rhat_tolerance(4, e, alpha=0.01) for r, e in zip(rhats, esss))
+    loose = np.mean([r > cs.rhat_tolerance(4, e, alpha=0.5) for r, e in zip(rhats, esss)])
+    assert strict <= 5
+    assert loose >= 0.04
+    # values quoted in the docstring (regression check)
+    assert abs(cs.rhat_tolerance(4, 4000) - 1.004) < 0.001 and abs(cs.rhat_tolerance(4, 700) - 1.025) < 0.001
+    with pytest.raises(ValueError, match="2 chains"):
+        cs.rhat_tolerance(1, 100)
+    with pytest.raises(ValueError, match="ess"):
+        cs.rhat_tolerance(4, 0)
+
+
+def test_poisson_predictive_pmf_matches_direct_integration():
+    # a tiny series, every switchpoint and rate integral done directly by quadrature (no conjugate formula):
+    # P(new count at t_i = d | data) = p(data, d) / p(data), each a sum over s of products of 1-D integrals.
+    # Catches a wrong negative-binomial parameterisation or a time put in the wrong segment (t_i <= s)
+    from scipy import integrate
+
+    t, counts, shape, rate = np.arange(1, 5), np.array([3, 1, 0, 2]), 2.0, 0.5
+    got = cs.poisson_predictive_pmf(t, counts, shape=shape, rate=rate, max_count=8)
+
+    @functools.lru_cache(maxsize=None)
+    def integral(seg_counts, extra):
+        def f(r):
+            log_f = (special.xlogy(np.array(seg_counts), r).sum() - r * len(seg_counts)
+                     - special.gammaln(np.array(seg_counts) + 1).sum() + stats.gamma.logpdf(r, shape, scale=1 / rate))
+            if extra is not None:
+                log_f += extra * np.log(r) - r - special.gammaln(extra + 1)
+            return np.exp(log_f)
+        return integrate.quad(f, 0, np.inf, epsabs=0, epsrel=1e-10)[0]
+
+    def segment_integral(seg_counts, extra=None):
+        return integral(tuple(int(c) for c in seg_counts), extra)
+
+    T = len(t)
+    evidence = sum(segment_integral(counts[:k]) * segment_integral(counts[k:]) for k in range(1, T + 1))
+    for i in range(T):
+        for d in range(3):
+            joint = sum(segment_integral(counts[:k], d if i < k else None)
+                        * segment_integral(counts[k:], None if i < k else d) for k in range(1, T + 1))
+            assert got[i, d] == pytest.approx(joint / evidence, rel=1e-7)
+    # with the default range of counts the mass left above it is negligible
+    assert np.allclose(cs.poisson_predictive_pmf(t, counts, shape=shape, rate=rate).sum(axis=1), 1, atol=1e-9)
+
+
+def test_count_band_gives_the_quantiles_and_the_mass_outside():
+    d = np.arange(40)
+    pmf = np.vstack([stats.poisson.pmf(d, 3.0), stats.poisson.pmf(d, 0.4)])
+    lower, upper, p_out = cs.count_band(pmf, 0.9)
+    for row, mu in enumerate([3.0, 0.4]):
+        assert lower[row] == stats.poisson.ppf(0.05, mu) and upper[row] == stats.poisson.ppf(0.95, mu)
+        expected = stats.poisson.cdf(lower[row] - 1, mu) + stats.poisson.sf(upper[row], mu)
+        assert p_out[row] == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert (p_out <= 0.1 + 1e-12).all()
+    with pytest.raises(ValueError, match="prob"):
+        cs.count_band(pmf, 1.0)
