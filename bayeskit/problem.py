@@ -35,16 +35,21 @@ __all__ = ["Problem"]
 LogLikelihood = Callable[[dict[str, np.ndarray]], np.ndarray]
 
 
-def _combine(prior_terms: np.ndarray, lik_terms: np.ndarray, term_names: list[str], x: np.ndarray, want: str) -> np.ndarray:
-    """Sum per-term log-densities ``(n, k)`` point by point.
+def _combine(terms: np.ndarray, n_prior: int, term_names: list[str], x: np.ndarray, want: str) -> np.ndarray:
+    """Sum per-term log-densities ``terms`` ``(n, k)`` (the first ``n_prior`` columns are prior terms)
+    point by point, over the prior terms, the likelihood terms or all of them (``want``).
 
     A point with any prior term at ``-inf`` is outside the support: its answer is ``-inf`` whatever
     the other terms say (a child density evaluated at an invalid parent value may be NaN).
     Any other NaN is an error.
     """
-    outside = np.any(prior_terms == -np.inf, axis=1)
-    parts = {"prior": prior_terms, "likelihood": lik_terms, "posterior": np.hstack([prior_terms, lik_terms])}[want]
-    offset = 0 if want != "likelihood" else prior_terms.shape[1]
+    parts = terms if want == "posterior" else terms[:, :n_prior] if want == "prior" else terms[:, n_prior:]
+    with np.errstate(invalid="ignore"):
+        total = np.sum(parts, axis=1)
+    if np.isfinite(np.add.reduce(total)):  # every term of every point finite: nothing to mask or report
+        return total
+    outside = np.any(terms[:, :n_prior] == -np.inf, axis=1)
+    offset = n_prior if want == "likelihood" else 0
     nan = np.isnan(parts)
     if nan.any():
         nan_rows = np.flatnonzero(nan.any(axis=1) & ~outside)
@@ -55,9 +60,8 @@ def _combine(prior_terms: np.ndarray, lik_terms: np.ndarray, term_names: list[st
                 f"the log-density term of {term_names[offset + k]!r} is NaN at batch index {i} "
                 f"(point {x[i].tolist()}), although every parameter is inside its support"
             )
-        parts = np.where(nan, 0.0, parts)
-    with np.errstate(invalid="ignore"):
-        total = np.sum(parts, axis=1)
+        with np.errstate(invalid="ignore"):
+            total = np.sum(np.where(nan, 0.0, parts), axis=1)
     total[outside] = -np.inf
     return total
 
@@ -185,15 +189,17 @@ class Problem:
                 f"{what} must have shape (n, {ndim}) (a batch of points; use {what}[None, :] for one point), "
                 f"got {np.shape(x)}"
             )
-        if not np.isfinite(arr).all():
+        # one pass: a NaN or an infinity anywhere makes the sum non-finite (as can an overflowing sum of
+        # huge finite values, which the exact check below then lets through)
+        if not np.isfinite(np.add.reduce(arr, axis=None)) and not np.isfinite(arr).all():
             bad = np.argwhere(~np.isfinite(arr))
             raise ValueError(f"{what} contains a non-finite value at (row, column) {tuple(int(i) for i in bad[0])}")
         return arr
 
-    def _terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Per-term log-densities: prior terms ``(n, n_params)``, likelihood terms ``(n, k)``, names."""
+    def _terms(self, x: np.ndarray) -> tuple[np.ndarray, int, list[str]]:
+        """Per-term log-densities ``(n, k)`` (prior terms first), the number of prior terms, the names."""
         if self.pymc_model is not None:
-            prior, lik = self._compiled.terms(x)
+            terms, n_prior = self._compiled.terms(x)
             names = list(self._compiled.term_names)
         else:
             values = self.layout.split(x)
@@ -213,13 +219,14 @@ class Problem:
                 if np.any(out == np.inf):
                     raise ValueError("log_likelihood returned +inf")
                 lik[inside, 0] = out
+            terms, n_prior = np.hstack([prior, lik]), prior.shape[1]
             names = list(self.layout.names) + ["log_likelihood"]
         # a discrete parameter at a non-integer value is outside its support
         mask = self.layout.discrete_mask
         if mask.any():
             off = np.any(x[:, mask] != np.rint(x[:, mask]), axis=1)
-            prior[off, 0] = -np.inf
-        return prior, lik, names
+            terms[off, 0] = -np.inf
+        return terms, n_prior, names
 
     def _prior_logpdf(self, name: str, value: np.ndarray) -> np.ndarray:
         return self._prior_forms[name][1](value)
@@ -227,22 +234,22 @@ class Problem:
     def log_prior(self, x) -> np.ndarray:
         """Log prior density at each row of ``x`` ``(n, ndim)``; ``-inf`` outside the support."""
         x = self._check_points(x)
-        prior, lik, names = self._terms(x)
-        return _combine(prior, lik, names, x, "prior")
+        terms, n_prior, names = self._terms(x)
+        return _combine(terms, n_prior, names, x, "prior")
 
     def log_likelihood(self, x) -> np.ndarray:
         """Log likelihood at each row of ``x``; ``-inf`` where a parameter is outside its support."""
         x = self._check_points(x)
         self.n_evaluations += len(x)
-        prior, lik, names = self._terms(x)
-        return _combine(prior, lik, names, x, "likelihood")
+        terms, n_prior, names = self._terms(x)
+        return _combine(terms, n_prior, names, x, "likelihood")
 
     def log_posterior(self, x) -> np.ndarray:
         """Unnormalised log posterior (log prior + log likelihood) at each row of ``x``."""
         x = self._check_points(x)
         self.n_evaluations += len(x)
-        prior, lik, names = self._terms(x)
-        return _combine(prior, lik, names, x, "posterior")
+        terms, n_prior, names = self._terms(x)
+        return _combine(terms, n_prior, names, x, "posterior")
 
     # ------------------------------------------------------------------ the unconstrained view
     def to_constrained(self, z) -> np.ndarray:
@@ -286,9 +293,8 @@ class Problem:
         z = self._check_points(z, "z", self.unconstrained_ndim)
         self.n_evaluations += len(z)
         if self.pymc_model is not None:
-            prior, lik = self._compiled.z_terms(z)
-            names = list(self._compiled.z_term_names)
-            return _combine(prior, lik, names, z, "posterior")
+            terms, n_prior = self._compiled.z_terms(z)
+            return _combine(terms, n_prior, self._compiled.z_term_names, z, "posterior")
         return self._scipy_log_density(z)
 
     def log_density_and_grad(self, z) -> tuple[np.ndarray, np.ndarray]:
@@ -306,9 +312,10 @@ class Problem:
                 "priors and a numpy function does not have; write the model in PyMC and use Problem.from_pymc"
             )
         self.n_evaluations += len(z)
-        prior, lik, grad = self._compiled.z_terms_and_grad(z)
-        lp = _combine(prior, lik, list(self._compiled.z_term_names), z, "posterior")
-        grad = np.where(np.isfinite(lp)[:, None], grad, np.nan)
+        terms, n_prior, grad = self._compiled.z_terms_and_grad(z)
+        lp = _combine(terms, n_prior, self._compiled.z_term_names, z, "posterior")
+        if not np.isfinite(np.add.reduce(lp)):
+            grad = np.where(np.isfinite(lp)[:, None], grad, np.nan)
         return lp, grad
 
     def _scipy_log_density(self, z: np.ndarray) -> np.ndarray:
@@ -317,8 +324,8 @@ class Problem:
         out = np.full(len(z), -np.inf)
         ok = np.all(np.isfinite(x), axis=1)
         if ok.any():
-            prior, lik, names = self._terms(x[ok])
-            out[ok] = _combine(prior, lik, names, x[ok], "posterior")
+            terms, n_prior, names = self._terms(x[ok])
+            out[ok] = _combine(terms, n_prior, names, x[ok], "posterior")
             values = self.unconstrained_layout.split(z[ok])
             for n, u in zip(self.layout.names, self.unconstrained_layout.names):
                 jac = self._support[n].log_jacobian(values[u])

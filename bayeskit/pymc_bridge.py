@@ -67,22 +67,25 @@ class CompiledModel:
     _to_unconstrained_fn: Callable
     _transform_fn: Callable | None
     _transform_error: str | None
-    initial_z: np.ndarray
+    _initial_z_fn: Callable            # PyMC's initial point on the unconstrained space, computed when first asked
     transforms: dict[str, str]         # variable -> name of its value transform ("none" if identity)
-    vectorised: bool
 
-    def terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = self._terms_fn(x)[0].reshape(len(x), -1)
-        return out[:, : self.n_prior_terms], out[:, self.n_prior_terms :]
+    @property
+    def initial_z(self) -> np.ndarray:
+        return self._initial_z_fn()
 
-    def z_terms(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = self._z_terms_fn(z)[0].reshape(len(z), -1)
-        return out[:, : self.n_z_prior_terms], out[:, self.n_z_prior_terms :]
+    def terms(self, x: np.ndarray) -> tuple[np.ndarray, int]:
+        """Constrained log-density terms ``(n, k)`` (prior terms first) and the number of prior terms."""
+        return np.ascontiguousarray(self._terms_fn(x)[0].reshape(len(x), -1)), self.n_prior_terms
 
-    def z_terms_and_grad(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def z_terms(self, z: np.ndarray) -> tuple[np.ndarray, int]:
+        """Unconstrained log-density terms ``(n, k)`` (prior terms, with Jacobians, first) and their number."""
+        return np.ascontiguousarray(self._z_terms_fn(z)[0].reshape(len(z), -1)), self.n_z_prior_terms
+
+    def z_terms_and_grad(self, z: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """:meth:`z_terms` and the gradient of their sum, ``(n, unconstrained ndim)``."""
         terms, grad = self._z_terms_grad_fn(z)
-        terms = terms.reshape(len(z), -1)
-        return terms[:, : self.n_z_prior_terms], terms[:, self.n_z_prior_terms :], grad.reshape(len(z), -1)
+        return np.ascontiguousarray(terms.reshape(len(z), -1)), self.n_z_prior_terms, grad.reshape(len(z), -1)
 
     def to_constrained(self, z: np.ndarray) -> np.ndarray:
         return _concat(self._to_constrained_fn(z), len(z))
@@ -129,15 +132,29 @@ def _point_vars(variables_and_shapes):
 
 
 class _Lazy:
-    """Compile on first call: a Problem compiles only the functions its engines use."""
+    """Build on first call (compile a function, or compute a value when ``takes_input`` is False) and keep it:
+    a Problem compiles only the functions its engines use."""
 
-    def __init__(self, build):
-        self.build, self.fn = build, None
+    def __init__(self, build, takes_input: bool = True):
+        self.build, self.fn, self.value, self.takes_input = build, None, None, takes_input
 
-    def __call__(self, x):
+    def __call__(self, x=None):
+        if not self.takes_input:
+            if self.value is None:
+                self.value = self.build()[0]
+            return self.value
         if self.fn is None:
             self.fn = self.build()[0]
         return self.fn(x)
+
+
+
+def _static_shapes(variables) -> list[tuple[int, ...]] | None:
+    """Shapes of ``variables`` from their static types, or None if any is not fully known."""
+    static = [v.type.shape for v in variables]
+    if all(s is not None and all(d is not None for d in s) for s in static):
+        return [tuple(int(d) for d in s) for s in static]
+    return None
 
 
 class _LoopFunction:
@@ -299,15 +316,16 @@ def compile_model(model) -> CompiledModel:
     transforms = {rv: model.rvs_to_transforms[rv] for rv in free}
     value_vars = [model.rvs_to_values[rv] for rv in free]
 
-    # Shapes: the value variables' from PyMC's initial point (honours initval=), the constrained
-    # values' from mapping that point back.
-    start = model.initial_point()
-    z_shapes = [tuple(np.shape(start[v.name])) for v in value_vars]
+    # Shapes of the value variables and of the constrained values: static where PyTensor knows them (nothing
+    # to compile), else from PyMC's initial point mapped to the constrained space.
     constrained_of_values = replace_rvs_by_values(free, rvs_to_values=dict(zip(free, value_vars)),
                                                   rvs_to_transforms=transforms)
-    point_fn = pytensor.function(value_vars, constrained_of_values, mode=mode, on_unused_input="ignore")
-    start_x = point_fn(*[start[v.name] for v in value_vars])
-    shapes = [tuple(np.shape(x)) for x in start_x]
+    z_shapes, shapes = _static_shapes(value_vars), _static_shapes(free)
+    if z_shapes is None or shapes is None:  # e.g. a zero-sum value variable: PyMC's initial point tells
+        start = model.initial_point()
+        z_shapes = [tuple(np.shape(start[v.name])) for v in value_vars]
+        point_fn = pytensor.function(value_vars, constrained_of_values, mode=mode, on_unused_input="ignore")
+        shapes = [tuple(np.shape(x)) for x in point_fn(*[start[v.name] for v in value_vars])]
     discrete = [rv.dtype.startswith("int") for rv in free]
     layout = Layout(tuple(names), tuple(shapes), tuple(discrete))
     z_layout = Layout(tuple(v.name for v in value_vars), tuple(z_shapes), tuple(discrete))
@@ -336,9 +354,9 @@ def compile_model(model) -> CompiledModel:
     lik_terms = [t.sum() for t in rv_terms[len(free):]] + [p.sum() for p in potentials]
     term_names = (tuple(names) + tuple(check_names) + tuple(o.name for o in observed_rvs(model))
                   + tuple(p.name or "potential" for p in model.potentials))
-    terms_fn, vectorised = _compile_batched(
-        x_vars, shapes, [pt.stack([pt.cast(t, "float64") for t in prior_terms + lik_terms])], mode)
-    # Everything else is compiled when first used.
+    # Every function is compiled when first used: a Problem compiles only what its engines call.
+    terms_stack = pt.stack([pt.cast(t, "float64") for t in prior_terms + lik_terms])
+    terms_fn = _Lazy(lambda: _compile_batched(x_vars, shapes, [terms_stack], mode))
 
     # Unconstrained view: PyMC's value variables, PyMC's log-density with the Jacobian.
     z_terms = model.logp(jacobian=True, sum=False)
@@ -358,12 +376,16 @@ def compile_model(model) -> CompiledModel:
     to_unconstrained_fn = _Lazy(lambda: _compile_batched(x_vars, shapes, [forward[rv] for rv in free], mode))
 
     transform_fn, transform_error = _compile_prior_transform(model, free, shapes, transforms, mode)
-    initial_z = z_layout.flatten({v.name: start[v.name] for v in value_vars})
+
+    def initial_z():
+        start = model.initial_point()  # PyMC's own starting point (honours initval=)
+        return z_layout.flatten({v.name: start[v.name] for v in value_vars})
+
     return CompiledModel(
         layout, z_layout, term_names, len(prior_terms), z_term_names, len(z_prior),
         terms_fn, z_terms_grad_fn, z_terms_fn, to_constrained_fn, to_unconstrained_fn,
-        transform_fn, transform_error, initial_z,
-        {rv.name: ("none" if transforms[rv] is None else type(transforms[rv]).__name__) for rv in free}, vectorised,
+        transform_fn, transform_error, _Lazy(lambda: (initial_z(),), takes_input=False),
+        {rv.name: ("none" if transforms[rv] is None else type(transforms[rv]).__name__) for rv in free},
     )
 
 
