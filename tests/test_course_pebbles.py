@@ -87,3 +87,73 @@ def test_points_outside_the_square_are_refused():
         pebbles.stay_probability_1d(1.5, 0.3)
     with pytest.raises(ValueError, match="shape"):
         pebbles.stay_probability(np.zeros(3), 0.3)
+
+
+def test_redraw_integrals():
+    # the square's integral in closed form, (int a)^2 = (2 - h/2)^2 for h <= 1 (regression check), and the
+    # limit is their ratio; the circle gets less than its area pi (A <= 1), more than pi - (4 - int A)
+    for h in [0.1, 0.3, 0.9]:
+        circle, square = pebbles.redraw_integrals(h)
+        assert square == pytest.approx((2 - h / 2) ** 2, abs=1e-12)
+        assert pebbles.redraw_limit(h) == pytest.approx(4 * circle / square, abs=1e-14)
+        assert np.pi - (4 - square) < circle < np.pi
+
+
+def test_hastings_rejection_share_against_the_corrected_walk():
+    # The corrected walk started uniform is already stationary: its share of rejected re-drawn proposals
+    # must match the formula. Catches a wrong rejection formula (e.g. max(0, 1 - A(x')/A(x)), or a factor 2 in
+    # the symmetrised score). Tolerance: 4 combined standard errors (pebbles are independent walks).
+    h, n_pebbles, n_steps = 0.3, 300, 600
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, size=(n_pebbles, 2))
+    rejected = np.empty((n_pebbles, n_steps))
+    for t in range(n_steps):
+        proposal = x + rng.uniform(-h, h, size=x.shape)
+        outside = np.any(np.abs(proposal) > 1, axis=1)
+        while outside.any():
+            proposal[outside] = x[outside] + rng.uniform(-h, h, size=(outside.sum(), 2))
+            outside = np.any(np.abs(proposal) > 1, axis=1)
+        reject = rng.uniform(size=n_pebbles) >= pebbles.stay_probability(x, h) / pebbles.stay_probability(proposal, h)
+        proposal[reject] = x[reject]
+        rejected[:, t] = reject
+        x = proposal
+    per_pebble = rejected.mean(axis=1)
+    walk, walk_se = per_pebble.mean(), per_pebble.std(ddof=1) / np.sqrt(n_pebbles)
+    share, share_se = pebbles.hastings_rejection_share(h, n=400_000, seed=3)
+    assert abs(walk - share) < 4 * np.hypot(walk_se, share_se), (walk, walk_se, share, share_se)
+    assert pebbles.hastings_rejection_share(2.5, n=1000) == (0.0, 0.0)  # A constant: nothing to correct
+
+
+def _clamp_walkers(h, n_walkers, n_steps, burn_in, seed):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-1, 1, size=n_walkers)
+    out = np.empty((n_walkers, n_steps - burn_in))
+    for i in range(n_steps):
+        t = np.clip(t + rng.uniform(-h, h, size=n_walkers), -1, 1)
+        if i >= burn_in:
+            out[:, i - burn_in] = t
+    return out
+
+
+def test_clamp_stationary_against_simulated_walkers():
+    # 4000 independent one-dimensional clamp walks: the share of time on an edge and the limit of the 2-D
+    # estimate (pairing walkers as the two coordinates) against the grid solution. Catches a wrong transition
+    # matrix (e.g. steps beyond an edge sent to the cells, or a transposed balance equation). Tolerance:
+    # 4 standard errors from the spread of the walkers' own averages (walkers are independent).
+    h = 0.3
+    walk = _clamp_walkers(h, 4000, 1000, 200, seed=5)
+    on_edge = (np.abs(walk) == 1).mean(axis=1) / 2        # per walker, share of time on one given edge
+    _, cell_mass, edge_mass = pebbles.clamp_stationary_1d(h)
+    assert abs(on_edge.mean() - edge_mass) < 4 * on_edge.std(ddof=1) / np.sqrt(len(on_edge))
+    inside = 4.0 * (walk[:2000] ** 2 + walk[2000:] ** 2 < 1).mean(axis=1)
+    assert abs(inside.mean() - pebbles.clamp_limit(h)) < 4 * inside.std(ddof=1) / np.sqrt(len(inside))
+    assert cell_mass.sum() + 2 * edge_mass == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(cell_mass, cell_mass[::-1], atol=1e-12)   # symmetric about 0
+
+
+def test_clamp_limit_converges_with_the_grid():
+    # regression check of the discretisation error stated in the docstring (about 3e-6 at h = 0.3)
+    assert abs(pebbles.clamp_limit(0.3, 500) - pebbles.clamp_limit(0.3, 1000)) < 1e-5
+    assert abs(pebbles.clamp_limit(0.3) - 2.5791) < 1e-4
+    with pytest.raises(ValueError, match="n_cells"):
+        pebbles.clamp_stationary_1d(0.3, n_cells=1)
