@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bayeskit.course.bags import MIN_GIFTS, BagScorer, _moves, hill_climb, random_bag, search_bags
+from bayeskit.course.bags import MIN_GIFTS, BagScorer, _moves, hill_climb, random_bag, random_starts, search_bags
 from bayeskit.models.santa import bag_score_exact
 
 
@@ -85,3 +85,37 @@ def test_the_climb_stops_at_a_local_optimum(scorer):
         new = {t: counts[t] + change.get(t, 0) for t in counts}
         if sum(new.values()) >= MIN_GIFTS and all(0 <= k <= scorer.max_per_type for k in new.values()):
             assert scorer.score_weights(scorer.weights(new)) <= final, label
+
+
+def test_given_starts_are_used_and_the_scenarios_alone_follow_the_seed():
+    # Defect caught: starts that still depend on n_mc (the scenarios are drawn from the seed first), which
+    # confounds a comparison of n_mc values with a change of starting bags.
+    starts = random_starts(3, ["horse", "book", "blocks"], seed=2)
+    assert starts == random_starts(3, ["horse", "book", "blocks"], seed=2)
+    assert all(sum(s.values()) >= MIN_GIFTS for s in starts)
+    for n_mc in (500, 1_000):
+        climbs = search_bags(types=["horse", "book", "blocks"], n_mc=n_mc, seed=4, starts=starts)
+        assert [c.path[0]["composition"] for c in climbs] == starts
+    # without starts, the default draws are those of random_starts on the generator after the scenarios
+    rng = np.random.default_rng(9)
+    BagScorer(["horse", "book"], n_mc=700, seed=rng)
+    expected = random_starts(2, ["horse", "book"], seed=rng)
+    assert [c.path[0]["composition"] for c in search_bags(2, ["horse", "book"], n_mc=700, seed=9)] == expected
+
+
+def test_describe_reports_the_monte_carlo_standard_error(scorer):
+    # the standard error is the sd of the per-scenario score over root n_mc (regression check of the formula),
+    # and it is the right size: 23 balls (score sd ~2.8 lb) against 8 horses (~9 lb), both at 10,000 scenarios
+    balls, horses = scorer.describe(scorer.counts({"ball": 23})), scorer.describe(scorer.counts({"horse": 8}))
+    w = scorer.weights(scorer.counts({"horse": 8}))
+    assert horses["expected_score_se"] == pytest.approx(np.where(w <= 50, w, 0).std(ddof=1) / 100, rel=1e-12)
+    assert 0.02 < balls["expected_score_se"] < 0.04 < 0.07 < horses["expected_score_se"] < 0.12
+
+
+def test_a_scorer_with_the_search_seed_has_the_search_scenarios():
+    # the docstring's promise, used to re-score other bags on a search's scenarios (regression check)
+    seed = np.random.SeedSequence(12)
+    climbs = search_bags(2, ["horse", "book", "doll"], n_mc=800, seed=seed)
+    scorer = BagScorer(["horse", "book", "doll"], n_mc=800, seed=seed)
+    for c in climbs:
+        assert scorer.describe(scorer.counts(c.best["composition"]))["expected_score"] == c.best["expected_score"]

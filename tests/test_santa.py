@@ -84,3 +84,79 @@ def test_bag_reference_matches_quadrature_on_the_parameters_own_axes():
         assert ref.log_evidence == pytest.approx(box.log_evidence, abs=spacing)
     with pytest.raises(ValueError, match="do not match"):
         bag_reference(problem, ["horse", "doll"], bags)
+
+
+def test_chain_reference_is_exact_for_normal_priors():
+    # Four gifts in a chain of three bags with normal priors N(20, 3) (truncated at 0, which removes a mass of
+    # ~1e-11): a linear-Gaussian model, whose posterior and evidence are known in closed form. Defect caught:
+    # a message sent from the wrong side, with the wrong sign of the bag equation, or a missing factor of h.
+    # The midpoint rule on a smooth integrand converges like h^2; at h = 0.002 against a posterior sd of
+    # ~0.07 across the ridge the error is far below the tolerance (1e-6 lb and 1e-6 in log Z).
+    from bayeskit.exact import LinearGaussian
+    from bayeskit.models.santa import bag_chain_reference
+
+    y = np.array([41.0, 38.5, 43.2])
+    A = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]], float)
+    exact = LinearGaussian.from_arrays(A, y, 0.1, 20.0, prior_sd=3.0)
+    priors = [stats.truncnorm(-20 / 3, np.inf, loc=20, scale=3)] * 4
+    ref = bag_chain_reference(["horse", "book", "doll", "blocks"], y, noise_sd=0.1, h=0.002, priors=priors)
+    np.testing.assert_allclose(list(ref.mean.values()), exact.mean, atol=1e-6)
+    np.testing.assert_allclose(list(ref.sd.values()), exact.sd, atol=1e-6)
+    assert ref.log_evidence == pytest.approx(exact.log_evidence, abs=1e-6)
+    # the marginal densities integrate to 1 and match the exact normal marginal of the middle gifts
+    v = np.linspace(0, 40, 400_001)
+    for j, name in enumerate(ref.marginal_pdf):
+        assert integrate.trapezoid(ref.marginal_pdf[name](v), v) == pytest.approx(1.0, abs=1e-4)
+    np.testing.assert_allclose(ref.marginal_pdf["g1_book"](v), stats.norm.pdf(v, exact.mean[1], exact.sd[1]),
+                               atol=1e-4 * stats.norm.pdf(0, 0, exact.sd[1]))
+
+
+def test_chain_reference_matches_quadrature_on_the_parameters_own_axes():
+    # The one-bag case of test_bag_reference_matches_quadrature_on_the_parameters_own_axes, with the competition's
+    # priors (a jump at 0 for both): Simpson on the weights' own box agrees with itself to 1e-9 there. The chain
+    # rule puts those jumps on cell boundaries, so its error is O(h^2), ~1e-6 at h = 0.002. Defect caught: a prior
+    # other than the model's (e.g. the clipped normal's moments for the horse), or edges handled to O(h).
+    import bayeskit as bk
+    from bayeskit.exact import grid_posterior
+    from bayeskit.models.santa import bag_chain_reference, bag_model
+
+    problem = bk.Problem.from_pymc(bag_model(["horse", "book"], [[0, 1]], [3.0], noise_sd=0.1))
+    box = grid_posterior(problem.log_posterior, [(0.0, 3.6), (0.0, 3.6)], n=451)
+    ref = bag_chain_reference(["horse", "book"], [3.0], noise_sd=0.1, h=0.002)
+    np.testing.assert_allclose(list(ref.mean.values()), box.mean, atol=1e-5)
+    np.testing.assert_allclose(list(ref.sd.values()), box.sd, atol=1e-5)
+    assert ref.log_evidence == pytest.approx(box.log_evidence, abs=1e-5)
+    with pytest.raises(ValueError, match="needs 1 finite bag weights"):
+        bag_chain_reference(["horse", "book"], [3.0, 4.0])
+
+
+@pytest.mark.parametrize("name", ["horse", "book", "doll", "blocks", "bike"])
+def test_model_prior_is_the_pymc_prior(name):
+    # Defect caught: the scipy prior (used by bag_chain_reference) and the PyMC one (used by the samplers) differ,
+    # e.g. the clipped normal's density instead of the truncated normal's, or a gamma rate for a scale.
+    import pymc as pm
+
+    from bayeskit.models.santa import model_prior, pymc_prior
+
+    gift = gift_types()[name]
+    with pm.Model():
+        rv = pymc_prior(gift, "w")
+    x = np.array([0.3, 2.0, 6.0, 11.0, 19.0, 30.0])
+    # PyTensor's and scipy's log densities differ by up to 1.3e-8 relative (measured: their special functions and
+    # constants); a wrong family or parameter is off by more than 1e-2 at some of these points
+    np.testing.assert_allclose(pm.logp(rv, x).eval(), model_prior(gift).logpdf(x), rtol=1e-7, atol=0)
+
+
+def test_single_type_scores_are_the_separate_scores():
+    # one pass of convolutions, scored on the way, must give exactly the numbers of separate calls (the same
+    # convolutions in the same order). Defect caught: an off-by-one in the count or the slack n h of the bounds.
+    from bayeskit.models.santa import single_type_scores
+
+    cases = [("gloves", [3, 7, 8, 20], 0.005), ("horse", range(3, 11), 0.002), ("bike", [1, 2, 3], 0.01)]
+    for name, counts, h in cases:
+        together = single_type_scores(name, counts, h=h)
+        assert sorted(together) == sorted(counts)
+        for n in counts:
+            assert together[n] == bag_score_exact({name: n}, h=h), (name, n)
+    with pytest.raises(ValueError, match="positive integers"):
+        single_type_scores("horse", [0, 3])

@@ -25,7 +25,7 @@ import numpy as np
 from bayeskit._checks import SeedLike, as_rng, check_positive_int
 from bayeskit.models.santa import BAG_CAPACITY, gift_types
 
-__all__ = ["MIN_GIFTS", "BagScorer", "Climb", "hill_climb", "random_bag", "search_bags"]
+__all__ = ["MIN_GIFTS", "BagScorer", "Climb", "hill_climb", "random_bag", "random_starts", "search_bags"]
 
 #: Kaggle's rule: every bag holds at least three gifts.
 MIN_GIFTS = 3
@@ -85,11 +85,14 @@ class BagScorer:
         return float(np.mean(np.where(w <= BAG_CAPACITY, w, 0.0)))
 
     def describe(self, counts: Mapping[str, int]) -> dict:
-        """Composition (non-zero counts), number of gifts, expected score, P(overweight), mean weight."""
+        """Composition (non-zero counts), number of gifts, expected score with its Monte Carlo standard error
+        (sd of the score over the scenarios over root ``n_mc``), P(overweight), mean weight."""
         w = self.weights(counts)
+        score = np.where(w <= BAG_CAPACITY, w, 0.0)
         return {"composition": {t: k for t, k in counts.items() if k}, "n_gifts": int(sum(counts.values())),
-                "expected_score": self.score_weights(w), "p_overweight": float(np.mean(w > BAG_CAPACITY)),
-                "mean_weight": float(w.mean())}
+                "expected_score": self.score_weights(w),
+                "expected_score_se": float(score.std(ddof=1) / np.sqrt(self.n_mc)),
+                "p_overweight": float(np.mean(w > BAG_CAPACITY)), "mean_weight": float(w.mean())}
 
 
 @dataclass
@@ -182,31 +185,46 @@ def random_bag(rng: np.random.Generator, types: Sequence[str], n_gifts: int) -> 
     return {t: int(np.sum(drawn == i)) for i, t in enumerate(types) if np.any(drawn == i)}
 
 
+def random_starts(n_starts: int, types: Sequence[str], n_gifts_range: tuple[int, int] = (3, 15),
+                  max_per_type: int = 30, seed: SeedLike = None) -> list[dict[str, int]]:
+    """``n_starts`` random bags (:func:`random_bag`), each of ``n_gifts`` uniform in ``n_gifts_range`` and at most
+    ``max_per_type`` gifts of a type. Pass them to :func:`search_bags` (``starts=``) to run searches that differ in
+    something else (e.g. ``n_mc``) from the same starts."""
+    n_starts = check_positive_int("n_starts", n_starts)
+    lo, hi = n_gifts_range
+    if not MIN_GIFTS <= lo <= hi:
+        raise ValueError(f"n_gifts_range must satisfy {MIN_GIFTS} <= low <= high (Kaggle: at least {MIN_GIFTS} gifts "
+                         f"a bag), got {n_gifts_range}")
+    if hi > len(types) * max_per_type:
+        raise ValueError(f"n_gifts_range {n_gifts_range} exceeds what {len(types)} types x {max_per_type} allow")
+    rng = as_rng(seed)
+    starts = []
+    for _ in range(n_starts):
+        while True:  # a start must respect max_per_type too
+            start = random_bag(rng, types, int(rng.integers(lo, hi + 1)))
+            if max(start.values()) <= max_per_type:
+                break
+        starts.append(start)
+    return starts
+
+
 def search_bags(n_starts: int = 8, types: Sequence[str] | None = None, n_gifts_range: tuple[int, int] = (3, 15),
                 exchanges: bool = True, n_mc: int = 10_000, max_per_type: int = 30,
-                seed: SeedLike = None) -> list[Climb]:
+                seed: SeedLike = None, starts: Sequence[Mapping[str, int]] | None = None) -> list[Climb]:
     """Hill climbs (:func:`hill_climb`) from ``n_starts`` random bags (``n_gifts`` uniform in
     ``n_gifts_range``, each gift of a uniformly drawn type), all scored on the same scenarios. Returns the
     climbs in the order of their starts; the best bag found is
     ``max(climbs, key=lambda c: c.best["expected_score"]).best``. Each climb ends at a local optimum of
     its moves; different starts may end at different ones.
 
-    The same seed gives the same starts, scenarios and paths.
+    The same seed gives the same starts, scenarios and paths. The scenarios are drawn first (they are those of
+    ``BagScorer(types, n_mc, max_per_type, seed=seed)``, to re-score other bags on them), so a different
+    ``n_mc`` also changes the random starts: to compare searches from the same starts, draw them once
+    (:func:`random_starts`) and pass them as ``starts`` (then ``n_starts`` and ``n_gifts_range`` are not used,
+    and ``seed`` only draws the scenarios).
     """
-    n_starts = check_positive_int("n_starts", n_starts)
-    lo, hi = n_gifts_range
-    if not MIN_GIFTS <= lo <= hi:
-        raise ValueError(f"n_gifts_range must satisfy {MIN_GIFTS} <= low <= high (Kaggle: at least {MIN_GIFTS} gifts "
-                         f"a bag), got {n_gifts_range}")
     rng = as_rng(seed)
     scorer = BagScorer(types, n_mc=n_mc, max_per_type=max_per_type, seed=rng)
-    if hi > len(scorer.types) * max_per_type:
-        raise ValueError(f"n_gifts_range {n_gifts_range} exceeds what {len(scorer.types)} types x {max_per_type} allow")
-    climbs = []
-    for _ in range(n_starts):
-        while True:  # a start must respect max_per_type too
-            start = random_bag(rng, scorer.types, int(rng.integers(lo, hi + 1)))
-            if max(start.values()) <= max_per_type:
-                break
-        climbs.append(hill_climb(scorer, start, exchanges=exchanges))
-    return climbs
+    if starts is None:
+        starts = random_starts(n_starts, scorer.types, n_gifts_range, max_per_type, seed=rng)
+    return [hill_climb(scorer, start, exchanges=exchanges) for start in starts]

@@ -4,7 +4,8 @@ A bag's score is its weight ``W`` if ``W <= 50`` lb, and 0 if it is overweight; 
 is ``E[W 1(W <= 50)]``. Weights are computed two independent ways: by Monte Carlo
 (:func:`bag_score_mc`) and by numerical convolution of the gift distributions (:func:`bag_score_exact`),
 which gives rigorous lower and upper bounds. Gift weights can be inferred from weighed bags
-(:func:`bag_model`), with an exact reference by quadrature (:func:`bag_reference`).
+(:func:`bag_model`), with exact references by quadrature: on a grid along the posterior's axes, for any
+bags (:func:`bag_reference`), and one gift at a time, for bags that form a chain (:func:`bag_chain_reference`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from scipy import stats
 
 from bayeskit import data
 from bayeskit._checks import as_rng
+from bayeskit.exact import Reference
 
 __all__ = ["BAG_CAPACITY", "GiftType", "gift_types", "bag_weights", "bag_score_mc", "bag_score_exact",
-           "bag_weight_distribution", "pymc_prior", "bag_model", "bag_reference"]
+           "single_type_scores", "bag_weight_distribution", "pymc_prior", "model_prior", "bag_model", "bag_reference",
+           "bag_chain_reference"]
 
 BAG_CAPACITY = 50.0
 
@@ -143,7 +146,28 @@ def bag_score_exact(composition: Mapping[str, int], h: float = 0.002) -> dict[st
     it back, and is 1 up to rounding).
     """
     grid, pmf, above = _distribution_up_to(composition, h, BAG_CAPACITY)
-    n_gifts = sum(composition.values())
+    return _score_bounds(grid, pmf, above, sum(composition.values()), h)
+
+
+def single_type_scores(name: str, counts, h: float = 0.002) -> dict[int, dict[str, float]]:
+    """:func:`bag_score_exact` of the bags ``{name: n}`` for every ``n`` in ``counts``, from one pass.
+
+    The distribution of ``n + 1`` gifts is that of ``n`` gifts convolved with one more, so the bags are built
+    one gift at a time and scored on the way: the same numbers as separate calls (the same convolutions, in the
+    same order), for the cost of the largest bag alone.
+    """
+    wanted = sorted({int(n) for n in counts})
+    if not wanted or wanted[0] < 1:
+        raise ValueError(f"counts must be positive integers, got {counts!r}")
+    out = {}
+    for n, (grid, pmf, above) in enumerate(_partial_distributions({name: wanted[-1]}, h, BAG_CAPACITY), start=1):
+        if n in wanted:
+            out[n] = _score_bounds(grid, pmf, above, n, h)
+    return out
+
+
+def _score_bounds(grid: np.ndarray, pmf: np.ndarray, above: float, n_gifts: int, h: float) -> dict[str, float]:
+    """The bounds of :func:`bag_score_exact` from the distribution of ``W_h`` up to the capacity."""
     slack = n_gifts * h
 
     def score(upper_limit, shift):
@@ -172,6 +196,15 @@ def _distribution_up_to(composition: Mapping[str, int], h: float, cut: float) ->
 
     Gift weights are non-negative, so a partial sum above ``cut`` stays above it: cutting each partial
     sum there loses nothing below ``cut``."""
+    state = (np.zeros(1), np.array([1.0]), 0.0)
+    for state in _partial_distributions(composition, h, cut):
+        pass
+    return state
+
+
+def _partial_distributions(composition: Mapping[str, int], h: float, cut: float):
+    """Yield :func:`_distribution_up_to`'s ``(grid, pmf, above)`` after each gift is added, in the order of
+    ``composition``."""
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"h must be a positive bin width, got {h}")
     types = gift_types()
@@ -192,7 +225,7 @@ def _distribution_up_to(composition: Mapping[str, int], h: float, cut: float) ->
             if len(pmf) > keep:
                 above += float(pmf[keep:].sum())
                 pmf = pmf[:keep]
-    return h * np.arange(len(pmf)), pmf, above
+            yield h * np.arange(len(pmf)), pmf, above
 
 
 def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -222,6 +255,26 @@ def pymc_prior(gift: GiftType, name: str, shape=None):
     if gift.family == "triangular":
         return pm.Triangular(name, lower=p["left"], c=p["mode"], upper=p["right"], shape=shape)
     raise ValueError(f"no PyMC prior is offered for {gift.name!r} ({gift.family}); "
+                     "use horse, ball, bike, train, book, doll or blocks")
+
+
+def model_prior(gift: GiftType):
+    """The prior :func:`pymc_prior` gives this gift type, as a frozen ``scipy.stats`` distribution.
+
+    For the clipped normals this is the normal *truncated* at 0 (its mean and sd differ slightly from the
+    clipped normal's ``exact_mean`` and ``exact_var``: 5.035 and 1.955 lb against 5.004 and 1.989 for horses);
+    for the other families it is the gift's own distribution."""
+    p = gift.params
+    if gift.family == "clipped_normal":
+        return stats.truncnorm(-p["mean"] / p["sd"], np.inf, loc=p["mean"], scale=p["sd"])
+    if gift.family == "chi_square":
+        return stats.chi2(p["df"])
+    if gift.family == "gamma":
+        return stats.gamma(p["shape"], scale=p["scale"])
+    if gift.family == "triangular":
+        c = (p["mode"] - p["left"]) / (p["right"] - p["left"])
+        return stats.triang(c, loc=p["left"], scale=p["right"] - p["left"])
+    raise ValueError(f"no model prior is offered for {gift.name!r} ({gift.family}); "
                      "use horse, ball, bike, train, book, doll or blocks")
 
 
@@ -258,8 +311,10 @@ def bag_reference(problem, gifts: list[str], bags: list[list[int]], noise_sd: fl
     ``"bag_weights"`` are used. The grid lies along the eigen-axes of a Gaussian approximation (each
     prior replaced by a normal with the same mean and variance): ``n_thin`` points across the
     directions the bags pin down (sd below ``3 * noise_sd``), ``n_wide`` along the ones only the
-    priors limit, where the priors' support edges cut the posterior (quadrature error there is of
-    the order of the spacing: compare two resolutions). See :func:`bayeskit.exact.affine_grid_reference`.
+    priors limit, where the priors' support edges cut the posterior (quadrature error there falls only in
+    proportion to the spacing, and irregularly as the edges move between grid points, so the change between two
+    resolutions can understate it; for bags that form a chain, :func:`bag_chain_reference` measures it).
+    See :func:`bayeskit.exact.affine_grid_reference`.
     """
     from bayeskit.exact import LinearGaussian, affine_grid_reference
     from bayeskit.models.gifts import design_matrix
@@ -283,3 +338,70 @@ def bag_reference(problem, gifts: list[str], bags: list[list[int]], noise_sd: fl
                          f"{np.prod(n.astype(float)):.3g} points exceeds max_points={max_points:g}; weigh more bags")
     return affine_grid_reference(problem.log_posterior, approx.mean, vec[:, order] * sd, problem.layout.labels,
                                  n=n, half_width=half_width)
+
+
+def bag_chain_reference(gifts: list[str], bag_weights, noise_sd: float = 0.1, h: float = 0.002,
+                        priors=None) -> Reference:
+    """Exact posterior marginals, means, sds and log-evidence of a :func:`bag_model` whose bags form a chain.
+
+    Bag ``j`` holds gifts ``j`` and ``j + 1`` (``bags = [[0, 1], [1, 2], ...]``). Then the posterior
+    factorises along the chain: the marginal of gift ``j`` is its prior times a message from the gifts on
+    its left and one from those on its right, each an integral over one neighbour's weight,
+
+        left_{j+1}(x) = int prior_j(u) left_j(u) N(y_j; u + x, noise_sd) du   (and likewise from the right),
+
+    computed by the midpoint rule on the cells ``[k h, (k + 1) h]`` from 0 to the heaviest bag plus 12 noise sds
+    (every prior here lives on ``[0, inf)`` and a gift weighs at most its bag plus noise). The priors'
+    support edges at 0 fall on cell boundaries, so the rule's error is ``O(h^2)``: halve ``h`` to see it.
+    No Gaussian approximation and no tilted grid are involved, so this is an independent check of
+    :func:`bag_reference`. ``priors`` (frozen ``scipy.stats`` distributions on ``[0, inf)``) replace the
+    gift types' :func:`model_prior` (tests use it with normal priors, whose posterior is known exactly).
+    ``marginal_pdf`` interpolates each marginal density linearly between the cell midpoints (0 below 0).
+    """
+    from scipy import signal
+
+    y = np.asarray(bag_weights, float)
+    m = len(gifts)
+    if m < 2 or y.shape != (m - 1,) or not np.all(np.isfinite(y)):
+        raise ValueError(f"a chain of {m} gifts needs {m - 1} finite bag weights, got {bag_weights!r}")
+    if not (np.isfinite(h) and h > 0 and noise_sd > 0):
+        raise ValueError(f"h and noise_sd must be positive, got h={h}, noise_sd={noise_sd}")
+    if priors is None:
+        types = gift_types()
+        unknown = [g for g in gifts if g not in types]
+        if unknown:
+            raise ValueError(f"unknown gift types {unknown}; expected names among {sorted(types)}")
+        priors = [model_prior(types[g]) for g in gifts]
+    if len(priors) != m or any(dist.support()[0] < 0 for dist in priors):
+        raise ValueError("need one prior per gift, each supported on [0, inf)")
+    n = int(np.ceil((max(y.max(), 0.0) + 12 * noise_sd) / h))
+    x = (np.arange(n) + 0.5) * h  # cell midpoints
+    prior = np.array([dist.pdf(x) for dist in priors])
+    sums = (np.arange(2 * n - 1) + 1) * h  # x_k + x_k' = (k + k' + 1) h
+
+    def message(w, weight):
+        # int w(u) N(weight; u + x, noise_sd) du at every x: a correlation of w with the Gaussian
+        kernel = stats.norm.pdf(weight - sums, 0.0, noise_sd)
+        return np.clip(h * signal.fftconvolve(w[::-1], kernel)[n - 1:2 * n - 1], 0.0, None)
+
+    left = [np.ones(n)]
+    for j in range(m - 1):
+        left.append(message(prior[j] * left[j], y[j]))
+    right = [np.ones(n)]
+    for j in range(m - 2, -1, -1):
+        right.insert(0, message(prior[j + 1] * right[0], y[j]))
+    density = prior * np.array(left) * np.array(right)
+    evidence = density.sum(axis=1) * h  # the same number for every j (up to rounding)
+    if not np.all(evidence > 0):
+        raise ValueError("the posterior has no mass on the grid: check the bag weights")
+    density /= evidence[:, None]
+    mean = (density * x).sum(axis=1) * h
+    sd = np.sqrt((density * (x - mean[:, None]) ** 2).sum(axis=1) * h)
+    names = [f"g{j}_{kind}" for j, kind in enumerate(gifts)]
+
+    def pdf(row):
+        return lambda v: np.where(np.asarray(v) < 0, 0.0, np.interp(v, x, row, left=row[0], right=0.0))
+
+    return Reference(mean=dict(zip(names, mean.tolist())), sd=dict(zip(names, sd.tolist())),
+                     log_evidence=float(np.log(evidence.mean())),
+                     marginal_pdf={name: pdf(row) for name, row in zip(names, density)})
