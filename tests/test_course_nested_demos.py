@@ -23,6 +23,15 @@ def test_counting_likelihood_records_batches():
     assert g.summary()["calls of more than one point"] == 0
 
 
+def test_count_hops_with_hysteresis():
+    # wiggles across 0 that stay between -1 and 1 are not hops; each passage from below -1 to above 1 (or back) is one
+    x = np.array([-2, -0.5, 0.5, -0.5, -2, 0.5, 2, 0.9, -0.9, 2, -1.5, 1.5])
+    assert nd.count_hops(x, -1.0, 1.0) == 3
+    assert nd.count_hops(np.full(10, -2.0), -1.0, 1.0) == 0
+    with pytest.raises(ValueError, match="low must be below high"):
+        nd.count_hops(x, 1.0, -1.0)
+
+
 def test_max_log_likelihood_ratio_by_brute_force():
     def ll(seg):
         return stats.poisson.logpmf(seg, seg.mean()).sum() if seg.mean() > 0 else 0.0
@@ -79,6 +88,27 @@ def test_exact_loo_by_explicit_sums():
     rest = COUNTS.sum() - COUNTS
     nb = stats.nbinom.logpmf(COUNTS, 1 + rest, (1 + len(COUNTS) - 1) / (1 + len(COUNTS)))
     np.testing.assert_allclose(loo["no change"], nb, atol=1e-10)
+
+
+def test_switch_year_loo_shift_by_explicit_sums():
+    prior = segments.PoissonSegmentPrior(1.0, 0.5)
+    shift = nd.switch_year_loo_shift(COUNTS, prior)
+
+    def seg_log_ml(c):  # one segment's marginal likelihood under Gamma(1, 0.5), written out
+        c = np.asarray(c, float)
+        a, b = 1.0 + c.sum(), 0.5 + len(c)
+        return np.log(0.5) + special.gammaln(a) - a * np.log(b) - special.gammaln(c + 1).sum() if len(c) else 0.0
+
+    def switch_pmf(mask):  # P(s = t_k | the data where mask is True), s uniform over all times
+        terms = np.array([seg_log_ml(COUNTS[: k + 1][mask[: k + 1]]) + seg_log_ml(COUNTS[k + 1:][mask[k + 1:]])
+                          for k in range(len(COUNTS))])
+        return np.exp(terms - special.logsumexp(terms))
+
+    full = switch_pmf(np.ones(len(COUNTS), bool))
+    for i in range(len(COUNTS)):
+        mask = np.ones(len(COUNTS), bool)
+        mask[i] = False
+        assert shift[i] == pytest.approx(0.5 * np.abs(switch_pmf(mask) - full).sum(), abs=1e-12)
 
 
 def test_no_change_models_build():

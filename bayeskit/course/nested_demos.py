@@ -5,8 +5,10 @@
 * :func:`lindley_table` and :func:`log_bf_sign_change`: the exact Bayes factor of one switchpoint against
   none for Poisson counts as the Exponential prior on the rates widens (Lindley's paradox), beside the
   likelihood-ratio statistic, which no prior enters, and what happens to the posterior.
+* :func:`count_hops`: how often a chain crosses between two regions (the random walk on a bimodal density).
 * :func:`exact_loo_poisson`: exact leave-one-out predictive densities of the no-change and
-  one-switchpoint Poisson models, the reference for ArviZ's PSIS-LOO estimate.
+  one-switchpoint Poisson models, the reference for ArviZ's PSIS-LOO estimate;
+  :func:`switch_year_loo_shift`: how far leaving one count out moves the exact posterior of the switchpoint.
 * :func:`poisson_no_change_model`, :func:`normal_no_change_model`: the no-change models in PyMC (one
   rate; one mean and sd), the partners of :mod:`bayeskit.models.switchpoint` in a LOO comparison.
 * :func:`ultranest_slice_run`: UltraNest with its population slice sampler and a given number of steps,
@@ -16,6 +18,9 @@ All exact results here come from :mod:`bayeskit.segments` (segment integrals in 
 
 References
 ----------
+Buchner, J. (2023). Nested sampling methods. Statistics Surveys 17, 169-215.
+Fowlie, A., Handley, W. & Su, L. (2020). Nested sampling cross-checks using order statistics.
+MNRAS 497, 5256-5263 (arXiv:2006.03371).
 Lindley, D. V. (1957). A statistical paradox. Biometrika 44, 187-192.
 Vehtari, A., Gelman, A. & Gabry, J. (2017). Practical Bayesian model evaluation using leave-one-out
 cross-validation and WAIC. Statistics and Computing 27, 1413-1432.
@@ -32,8 +37,9 @@ from scipy import optimize, special, stats
 
 from bayeskit import segments
 
-__all__ = ["CountingLikelihood", "lindley_table", "log_bf_sign_change", "poisson_max_log_likelihood_ratio",
-           "exact_loo_poisson", "poisson_no_change_model", "normal_no_change_model", "ultranest_slice_run"]
+__all__ = ["CountingLikelihood", "count_hops", "lindley_table", "log_bf_sign_change",
+           "poisson_max_log_likelihood_ratio", "exact_loo_poisson", "switch_year_loo_shift", "poisson_no_change_model",
+           "normal_no_change_model", "ultranest_slice_run"]
 
 
 class CountingLikelihood:
@@ -66,6 +72,21 @@ class CountingLikelihood:
         return {"likelihood calls": int(sizes.size), "points evaluated": int(sizes.sum()),
                 "mean points per call": float(sizes.mean()), "largest call": int(sizes.max()),
                 "calls of more than one point": int((sizes > 1).sum()), "seconds inside the likelihood": self.seconds}
+
+
+def count_hops(x, low: float, high: float) -> int:
+    """Number of moves of the sequence ``x`` from below ``low`` to above ``high`` or back.
+
+    Values between ``low`` and ``high`` keep the previous side (hysteresis), so wiggles around a single
+    boundary are not counted: with ``low = -1``, ``high = 1`` on a density with bumps at -2 and 2, a hop is
+    a passage from one bump to the other.
+    """
+    x = np.asarray(x, float).ravel()
+    if not low < high:
+        raise ValueError(f"low must be below high, got low={low}, high={high}")
+    side = np.where(x < low, -1, np.where(x > high, 1, 0))
+    side = side[side != 0]
+    return int(np.count_nonzero(side[1:] != side[:-1]))
 
 
 # ------------------------------------------------------------------------------------------ Lindley's paradox
@@ -149,13 +170,9 @@ def _poisson_log_ml(prior: segments.PoissonSegmentPrior, n, total, log_factorial
             - log_factorials)
 
 
-def exact_loo_poisson(counts, prior: segments.PoissonSegmentPrior) -> pd.DataFrame:
-    """Exact ``log p(y_i | y_-i)`` for each observation under the no-change and the one-switchpoint Poisson models.
-
-    Leaving out ``y_i`` removes its term from the likelihood and nothing else (the switchpoint keeps its uniform
-    prior over all ``T`` times), so ``log p(y_i | y_-i) = log Z(y) - log Z(y_-i)``, each evidence a sum of segment
-    integrals as in :func:`bayeskit.segments.one_switchpoint`. Returns one row per observation, one column per model.
-    """
+def _leave_one_out_log_joints(counts, prior: segments.PoissonSegmentPrior):
+    """For all the data (row 0) and each count left out (row ``i + 1``): the no-change log evidence ``(T + 1,)``
+    and the one-switchpoint log joint ``log p(y, s = t_k)`` for each split ``k`` ``(T + 1, T)``."""
     c = np.asarray(counts, float)
     T = len(c)
     keep = np.vstack([np.ones(T, bool), ~np.eye(T, dtype=bool)]).astype(float)  # row 0: all data; row i+1: without y_i
@@ -167,8 +184,27 @@ def exact_loo_poisson(counts, prior: segments.PoissonSegmentPrior) -> pd.DataFra
     second = full - first
     log_joint = (_poisson_log_ml(prior, first.n, first.total, first.log_factorials)
                  + _poisson_log_ml(prior, second.n, second.total, second.log_factorials) - np.log(T))
+    return log_z0, log_joint
+
+
+def exact_loo_poisson(counts, prior: segments.PoissonSegmentPrior) -> pd.DataFrame:
+    """Exact ``log p(y_i | y_-i)`` for each observation under the no-change and the one-switchpoint Poisson models.
+
+    Leaving out ``y_i`` removes its term from the likelihood and nothing else (the switchpoint keeps its uniform
+    prior over all ``T`` times), so ``log p(y_i | y_-i) = log Z(y) - log Z(y_-i)``, each evidence a sum of segment
+    integrals as in :func:`bayeskit.segments.one_switchpoint`. Returns one row per observation, one column per model.
+    """
+    log_z0, log_joint = _leave_one_out_log_joints(counts, prior)
     log_z1 = special.logsumexp(log_joint, axis=1)
     return pd.DataFrame({"no change": log_z0[0] - log_z0[1:], "one switchpoint": log_z1[0] - log_z1[1:]})
+
+
+def switch_year_loo_shift(counts, prior: segments.PoissonSegmentPrior) -> np.ndarray:
+    """For each observation ``i``: the total variation distance between the exact posteriors of the switchpoint
+    with and without ``y_i``, ``0.5 * sum_s |P(s | y) - P(s | y_-i)|`` (how far leaving ``y_i`` out moves it)."""
+    _, log_joint = _leave_one_out_log_joints(counts, prior)
+    pmf = np.exp(log_joint - special.logsumexp(log_joint, axis=1, keepdims=True))
+    return 0.5 * np.abs(pmf[1:] - pmf[0]).sum(axis=1)
 
 
 # ------------------------------------------------------------------------------------------ no-change models
@@ -213,7 +249,10 @@ def ultranest_slice_run(problem, nsteps: int, n_live: int = 200, popsize: int = 
 
     References
     ----------
-    Buchner, J. (2023). Nested sampling methods. Statistics Surveys 17, 169-215 (section 4.5.2, the insertion-order test).
+    Buchner, J. (2023). Nested sampling methods. Statistics Surveys 17, 169-215 (section 4.5.2, the insertion-order
+    test with a Mann-Whitney-Wilcoxon statistic).
+    Fowlie, A., Handley, W. & Su, L. (2020). Nested sampling cross-checks using order statistics. MNRAS 497,
+    5256-5263 (the insertion-order test, introduced with a Kolmogorov-Smirnov statistic).
     """
     import logging
 
