@@ -122,8 +122,9 @@ def _advance(position: np.ndarray, lp: np.ndarray, scale: float, chol_t: np.ndar
     proposal_lp = evaluate_batch(log_density, proposal, "log_density")
     accept_prob = np.exp(np.minimum(proposal_lp - lp, 0.0))  # exp(-inf) = 0: outside the support
     accepted = rng.uniform(size=len(lp)) < accept_prob
-    proposal[~accepted] = position[~accepted]
-    proposal_lp[~accepted] = lp[~accepted]
+    rejected = ~accepted
+    np.copyto(proposal, position, where=rejected[:, None])  # rejected chains stay where they were
+    np.copyto(proposal_lp, lp, where=rejected)
     return proposal, proposal_lp, accepted, accept_prob
 
 
