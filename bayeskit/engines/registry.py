@@ -426,7 +426,7 @@ def _ultranest_options() -> tuple[Option, ...]:
 
     own = [
         Option("min_num_live_points", 400, "minimum number of live points", positive_int),
-        Option("log_dir", None, "keep UltraNest's files in this folder (None: a temporary folder, removed)"),
+        Option("log_dir", None, "write UltraNest's files (results, plots, logs) to this folder (None: no files)"),
         Option("vectorized", True, "call the likelihood on batches of points (False: one at a time)", _boolean),
         Option("slice_steps", "auto", "population slice sampling with this many steps instead of region sampling "
                                       "('auto': 4 * ndim steps when ndim > 5; None: never)", _slice_steps),

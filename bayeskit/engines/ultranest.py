@@ -3,7 +3,7 @@
 Gives the log-evidence ``log Z`` and its error (in ``attrs``) and the posterior as equally weighted
 samples (one chain). Likelihood and prior transform are called vectorised. UltraNest draws from
 NumPy's global random state: this adapter seeds it with ``np.random.seed(seed)`` (an int seed; a Generator
-gives one). Its files go to a temporary directory that is removed afterwards, unless ``log_dir`` is given.
+gives one). It writes no files unless ``log_dir`` is given (then UltraNest's usual folder of results, plots and logs).
 
 Draws: nested sampling ends with weighted points (each dead point weighted by its likelihood times the prior
 volume it stands for). ``draws=None`` keeps UltraNest's own equally weighted samples (its systematic
@@ -24,7 +24,6 @@ Kish, L. (1965). Survey Sampling. Wiley. (the effective sample size of weighted 
 from __future__ import annotations
 
 import logging
-import tempfile
 
 import numpy as np
 
@@ -51,17 +50,22 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
         np.random.seed(seed)
     labels = problem.layout.labels
 
-    def loglike(x):
-        values = problem.log_likelihood(np.atleast_2d(x))
-        values = np.where(np.isneginf(values), -1e300, values)  # UltraNest wants finite numbers
-        return values if vectorized else values[0]
+    if vectorized:
+        def loglike(x):
+            # UltraNest wants finite numbers: a point outside the support gets -1e300
+            return np.maximum(problem.log_likelihood(x), -1e300)
 
-    def transform(u):
-        return problem.prior_transform(np.atleast_2d(u)) if vectorized else problem.prior_transform(u[None, :])[0]
+        transform = problem.prior_transform
+    else:
+        def loglike(x):
+            return max(float(problem.log_likelihood(x[None, :])[0]), -1e300)
 
-    with record.measure(), tempfile.TemporaryDirectory(prefix="ultranest-") as tmp:
+        def transform(u):
+            return problem.prior_transform(u[None, :])[0]
+
+    with record.measure():
         sampler = ultranest.ReactiveNestedSampler(
-            labels, loglike, transform, log_dir=log_dir or tmp, resume="overwrite", vectorized=vectorized,
+            labels, loglike, transform, log_dir=log_dir, resume="overwrite", vectorized=vectorized,
             draw_multiple=True, **({} if region_batch is None else {"ndraw_min": int(region_batch), "ndraw_max": int(region_batch)}),
         )
         _quiet_stream_handlers(progressbar)
@@ -75,7 +79,6 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
         result = sampler.run(show_status=progressbar, viz_callback=False, min_num_live_points=min_num_live_points,
                              **run_kwargs)
         del sampler
-        _drop_file_handlers(tmp)
     weighted = result["weighted_samples"]
     weights = np.asarray(weighted["weights"], float)
     kish = float(weights.sum() ** 2 / (weights**2).sum())  # Kish's ESS of the importance weights
@@ -129,12 +132,3 @@ def _quiet_stream_handlers(progressbar: bool) -> None:
     for handler in logging.getLogger("ultranest").handlers:
         if not isinstance(handler, logging.FileHandler):
             handler.setLevel(logging.INFO if progressbar else logging.WARNING)
-
-
-def _drop_file_handlers(folder: str) -> None:
-    """UltraNest registers its debug.log handler once per process; remove one that points into our temporary folder."""
-    logger = logging.getLogger("ultranest")
-    for handler in list(logger.handlers):
-        if isinstance(handler, logging.FileHandler) and handler.baseFilename.startswith(folder):
-            handler.close()
-            logger.removeHandler(handler)
