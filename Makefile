@@ -40,6 +40,10 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/problem_vectorisation.py
 	$(PY) benchmarks/unconstrained_gradient.py
 	$(PY) benchmarks/nuts_vs_pymc.py
+	$(PY) benchmarks/problem_glue.py
+	$(PY) benchmarks/ultranest_wrapper.py
+	$(PY) benchmarks/from_pymc_compile.py
+	$(PY) benchmarks/blas_contention.py
 
 clean:
 	rm -rf executed build .pytest_cache
