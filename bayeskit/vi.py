@@ -299,7 +299,7 @@ def psis_diagnostic(log_density: Callable[[np.ndarray], np.ndarray], mean, cov, 
     importance sampling from ``q`` is unreliable and ``q`` misses target mass, at least in the tails (Yao et al.
     2018; Vehtari et al. 2024; a ``khat`` above 1 from a finite sample is estimation noise): look further (``ess``, a richer
     family, MCMC). ``khat`` needs no exact answer, only the unnormalised density; it is itself estimated from the
-    draws, with a spread of about 0.1 for 4000 draws.
+    draws, for a fixed ``q`` and 4000 draws its sd over seeds was 0.06-0.26 in notebook 06.
 
     Parameters
     ----------
