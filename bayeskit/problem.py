@@ -46,7 +46,10 @@ def _combine(terms: np.ndarray, n_prior: int, term_names: list[str], x: np.ndarr
     parts = terms if want == "posterior" else terms[:, :n_prior] if want == "prior" else terms[:, n_prior:]
     with np.errstate(invalid="ignore"):
         total = np.sum(parts, axis=1)
-    if np.isfinite(np.add.reduce(total)):  # every term of every point finite: nothing to mask or report
+    # Fast path: every summed term of every point finite and, for the likelihood, every point inside the
+    # support (its prior terms, not summed here, finite too): nothing to mask or report.
+    if np.isfinite(np.add.reduce(total)) and (
+            want != "likelihood" or np.isfinite(np.add.reduce(terms[:, :n_prior], axis=None))):
         return total
     outside = np.any(terms[:, :n_prior] == -np.inf, axis=1)
     offset = n_prior if want == "likelihood" else 0
@@ -203,23 +206,26 @@ class Problem:
             names = list(self._compiled.term_names)
         else:
             values = self.layout.split(x)
-            prior = np.column_stack([
-                self._prior_logpdf(n, values[n]).reshape(len(x), -1).sum(axis=1) for n in self.layout.names
-            ])
-            lik = np.zeros((len(x), 1))
-            inside = ~np.any(prior == -np.inf, axis=1)
-            if inside.any():
-                sub = {k: v[inside] for k, v in values.items()}
+            n_prior = len(self.layout.names)
+            terms = np.zeros((len(x), n_prior + 1))  # prior terms, then the log-likelihood
+            for k, name in enumerate(self.layout.names):
+                terms[:, k] = self._prior_logpdf(name, values[name]).reshape(len(x), -1).sum(axis=1)
+            inside = ~np.any(terms[:, :n_prior] == -np.inf, axis=1)
+            n_inside = int(inside.sum())
+            if n_inside:
+                sub = values if n_inside == len(x) else {k: v[inside] for k, v in values.items()}
                 out = np.asarray(self._user_loglik(sub), dtype=float).reshape(-1)
-                if out.shape != (int(inside.sum()),):
+                if out.shape != (n_inside,):
                     raise ValueError(
-                        f"log_likelihood must return shape ({int(inside.sum())},) for a batch of that many points, "
+                        f"log_likelihood must return shape ({n_inside},) for a batch of that many points, "
                         f"got {np.shape(self._user_loglik(sub))}"
                     )
                 if np.any(out == np.inf):
                     raise ValueError("log_likelihood returned +inf")
-                lik[inside, 0] = out
-            terms, n_prior = np.hstack([prior, lik]), prior.shape[1]
+                if n_inside == len(x):
+                    terms[:, n_prior] = out
+                else:
+                    terms[inside, n_prior] = out
             names = list(self.layout.names) + ["log_likelihood"]
         # a discrete parameter at a non-integer value is outside its support
         mask = self.layout.discrete_mask

@@ -236,3 +236,24 @@ def test_other_priors_keep_scipy_methods():
     gamma, poisson = stats.gamma(2.0, scale=3.0), stats.poisson(4.0)
     assert prior_functions(gamma)[1](np.array([1.0])) == gamma.logpdf(np.array([1.0]))
     assert prior_functions(poisson)[1](np.array([3.0])) == poisson.logpmf(np.array([3.0]))
+
+
+def test_points_outside_the_support_are_minus_inf_for_every_density_in_a_mixed_batch():
+    # Regression: a fast path that skipped the support mask when the summed terms were finite returned a
+    # finite log-likelihood (0.0 from a scipy Problem) at points outside the prior's support.
+    import pymc as pm
+
+    scipy_problem = Problem({"mu": stats.norm(0, 1), "sigma": stats.halfnorm(scale=1)},
+                            lambda v: -0.5 * (v["mu"] / v["sigma"]) ** 2 - np.log(v["sigma"]))
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 1)
+        sigma = pm.HalfNormal("sigma", 1)
+        pm.Normal("y", mu, sigma, observed=[0.3, -0.2])
+    for problem in (scipy_problem, Problem.from_pymc(model)):
+        x = np.array([[0.1, 0.5], [0.1, -0.5], [2.0, 1.5]])
+        for method in (problem.log_prior, problem.log_likelihood, problem.log_posterior):
+            out = method(x)
+            assert out[1] == -np.inf, (problem, method.__name__, out)
+            assert np.isfinite(out[[0, 2]]).all(), (problem, method.__name__, out)
+            # one bad point never changes the others
+            np.testing.assert_array_equal(out[[0, 2]], method(x[[0, 2]]))
