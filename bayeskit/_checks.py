@@ -79,6 +79,23 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_sampler_arguments(fn: Callable, fn_name: str, initial, draws, tune, chains) -> tuple[int, int, int, np.ndarray]:
+    """The arguments every from-scratch sampler's driver shares: ``draws`` and ``chains`` positive ints, ``tune`` a
+    non-negative int, ``fn`` (named ``fn_name`` in messages) callable, and ``initial`` of shape ``(ndim,)`` (shared
+    by every chain) or ``(chains, ndim)``. Returns ``(draws, tune, chains, start)`` with ``start`` ``(chains, ndim)``."""
+    draws = check_positive_int("draws", draws)
+    tune = check_positive_int("tune", tune, minimum=0)
+    chains = check_positive_int("chains", chains)
+    if not callable(fn):
+        raise TypeError(f"{fn_name} must be callable, got {type(fn).__name__}")
+    start = np.asarray(initial, dtype=float)
+    if start.ndim == 1:
+        start = np.tile(start, (chains, 1))
+    if start.ndim != 2 or start.shape[0] != chains:
+        raise ValueError(f"initial must have shape (ndim,) or (chains={chains}, ndim), got {np.shape(initial)}")
+    return draws, tune, chains, start
+
+
 def evaluate_batch(fn: Callable, x: np.ndarray, what: str = "log_density") -> np.ndarray:
     """Call a vectorised density on ``x`` of shape ``(n, ndim)`` and check its answer.
 

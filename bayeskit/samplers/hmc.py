@@ -44,7 +44,7 @@ import arviz as az
 import numpy as np
 from tqdm import tqdm
 
-from bayeskit._checks import as_rng, check_positive_int, seed_for_attrs
+from bayeskit._checks import as_rng, check_positive_int, check_sampler_arguments, seed_for_attrs
 from bayeskit.layout import Layout, to_inference_data
 from bayeskit.samplers import adaptation
 
@@ -462,16 +462,7 @@ def run_chains(transition: Transition, f: LogDensityAndGrad, initial, draws: int
 
 
 def _check_driver_arguments(f, initial, draws, tune, chains, mass_matrix, target_accept, step_size):
-    draws = check_positive_int("draws", draws)
-    tune = check_positive_int("tune", tune, minimum=0)
-    chains = check_positive_int("chains", chains)
-    if not callable(f):
-        raise TypeError(f"log_density_and_grad must be callable, got {type(f).__name__}")
-    start = np.asarray(initial, dtype=float)
-    if start.ndim == 1:
-        start = np.tile(start, (chains, 1))
-    if start.ndim != 2 or start.shape[0] != chains:
-        raise ValueError(f"initial must have shape (ndim,) or (chains={chains}, ndim), got {np.shape(initial)}")
+    draws, tune, chains, start = check_sampler_arguments(f, "log_density_and_grad", initial, draws, tune, chains)
     if mass_matrix not in adaptation.MASS_MATRIX_KINDS:
         raise ValueError(f"mass_matrix must be one of {adaptation.MASS_MATRIX_KINDS}, got {mass_matrix!r}")
     if isinstance(target_accept, bool) or not isinstance(target_accept, (int, float, np.floating)) \

@@ -30,7 +30,7 @@ import arviz as az
 import numpy as np
 from tqdm import tqdm
 
-from bayeskit._checks import as_rng, check_positive_int, evaluate_batch, seed_for_attrs
+from bayeskit._checks import as_rng, check_sampler_arguments, evaluate_batch, seed_for_attrs
 from bayeskit.layout import Layout, to_inference_data
 
 __all__ = ["MetropolisState", "init", "step", "metropolis"]
@@ -233,16 +233,7 @@ def metropolis(
         (the log-density); ``attrs`` with engine, seed, wall_time_s, n_evaluations,
         acceptance_rate, proposal_scale.
     """
-    draws = check_positive_int("draws", draws)
-    tune = check_positive_int("tune", tune, minimum=0)
-    chains = check_positive_int("chains", chains)
-    if not callable(log_density):
-        raise TypeError(f"log_density must be callable, got {type(log_density).__name__}")
-    start_points = np.asarray(initial, dtype=float)
-    if start_points.ndim == 1:
-        start_points = np.tile(start_points, (chains, 1))
-    if start_points.ndim != 2 or start_points.shape[0] != chains:
-        raise ValueError(f"initial must have shape (ndim,) or (chains={chains}, ndim), got {np.shape(initial)}")
+    draws, tune, chains, start_points = check_sampler_arguments(log_density, "log_density", initial, draws, tune, chains)
     ndim = start_points.shape[1]
     mask = _parse_integer(integer, ndim)
     if layout is None:
