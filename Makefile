@@ -13,13 +13,15 @@ STAMP  := $(VENV)/.bayeskit-installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
 JOBS ?= auto
+# the dev tools plus the optional engines, MPI and the book's tools, so that every test and notebook runs
+EXTRAS ?= dev,nutpie,jax,mpi,docs
 
 .PHONY: series test install lab benchmark clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)
