@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import integrate, special, stats
 
@@ -38,6 +40,7 @@ def gaussian_shells(d: int) -> Problem:
     return Problem(priors={"x": (box, (d,))}, log_likelihood=log_likelihood, name=f"gaussian_shells_{d}d")
 
 
+@functools.lru_cache(maxsize=None)  # a pure function of d; the radius pdf divides by it on every call
 def _radial_moment(d: int) -> float:
     """``E[R^(d-1)]`` for ``R ~ N(r, w^2)`` (adaptive quadrature; the mass below 0 is negligible)."""
     return integrate.quad(lambda r: r ** (d - 1) * stats.norm.pdf(r, SHELL_RADIUS, SHELL_WIDTH),
