@@ -11,7 +11,9 @@ result, so every result has the same run facts, built in one place:
     Seconds spent sampling: the engine's :meth:`RunRecord.measure` section if it marks one (e.g. emcee
     excludes its start-point checks), else the whole engine call.
 ``n_evaluations``
-    Log-density (or gradient) evaluations: an int, or None where the engine cannot know it (never -1).
+    Log-density (or gradient) evaluations: an int, or None where the engine cannot know it (never -1). Under
+    MPI (UltraNest under ``mpiexec``) the sum over the ranks; with a pool (emcee's ``pool``) the points sent
+    to the workers.
 ``warnings``
     The warnings the engine raised about this run (convergence, divergences), as strings; possibly empty.
 """
@@ -76,12 +78,26 @@ class RunRecord:
         self._evaluations_before = problem.n_evaluations
 
     @contextmanager
-    def measure(self):
-        """Time the sampling itself and count the Problem's evaluations inside this block only."""
+    def measure(self, comm=None):
+        """Time the sampling itself and count the Problem's evaluations inside this block only.
+
+        Parameters
+        ----------
+        comm
+            An mpi4py communicator when the block runs on several MPI ranks (e.g. UltraNest under ``mpiexec``):
+            each rank counts only its own calls to its copy of the Problem, so the counts are summed over the
+            ranks, and the wall time is the slowest rank's; every rank then records the same facts. None: this
+            process only.
+        """
         before, started = self._problem.n_evaluations, time.perf_counter()
         yield
-        self.wall_time_s = time.perf_counter() - started
-        self.set_evaluations(self._problem.n_evaluations - before)
+        wall, evaluations = time.perf_counter() - started, self._problem.n_evaluations - before
+        if comm is not None:
+            from mpi4py import MPI
+
+            wall, evaluations = comm.allreduce(wall, op=MPI.MAX), comm.allreduce(evaluations, op=MPI.SUM)
+        self.wall_time_s = wall
+        self.set_evaluations(evaluations)
 
     def set_evaluations(self, n: int | None) -> None:
         """Evaluations counted by the engine itself (e.g. NUTS's leapfrog steps); None where unknown."""

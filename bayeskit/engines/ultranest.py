@@ -14,6 +14,15 @@ Either way the draws repeat points, so ``attrs["ess"]`` gives their effective sa
 for ``draws=n`` the smaller ``1 / (1/ess_kish + 1/n)``, as resampling ``n`` draws adds up to the variance of
 ``n`` independent draws to that of the weighted estimate.
 
+MPI: a script that calls ``bk.sample(problem, "ultranest", ...)`` runs unchanged under ``mpiexec -n N python
+script.py`` once mpi4py is installed (``pip install "bayeskit[mpi]"``). UltraNest then spreads the likelihood calls
+over the ranks itself (each rank draws its own candidates; UltraNest reseeds ranks above 0 from rank 0's seed), and
+this adapter makes the result the same on every rank: rank 0's UltraNest result is broadcast (the ranks' random
+states differ, so their own bootstrapped weights and equally weighted samples would differ),
+``attrs["n_evaluations"]`` is the sum of every rank's calls, ``attrs["wall_time_s"]`` the slowest rank's,
+``attrs["mpi_ranks"]`` the number of ranks. Only rank 0 writes ``log_dir`` and shows progress (UltraNest's own
+rule); a script should print only where :func:`bayeskit.engines.parallel.is_root` is True.
+
 References
 ----------
 Skilling, J. (2006). Nested sampling for general Bayesian computation. Bayesian Analysis 1, 833-859.
@@ -27,6 +36,7 @@ import logging
 
 import numpy as np
 
+from bayeskit.engines.parallel import broadcast_from_root, mpi_world
 from bayeskit.results import build_inference_data
 
 
@@ -63,11 +73,19 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
         def transform(u):
             return problem.prior_transform(u[None, :])[0]
 
-    with record.measure():
+    comm = mpi_world()  # None unless this is one of several MPI ranks: then UltraNest uses them all
+    root = comm is None or comm.Get_rank() == 0
+    with record.measure(comm=comm):
         sampler = ultranest.ReactiveNestedSampler(
             labels, loglike, transform, log_dir=log_dir, resume="overwrite", vectorized=vectorized,
             draw_multiple=True, **({} if region_batch is None else {"ndraw_min": int(region_batch), "ndraw_max": int(region_batch)}),
         )
+        if bool(getattr(sampler, "use_mpi", False)) != (comm is not None):  # never a silently per-rank result
+            raise RuntimeError(
+                f"UltraNest {'uses' if comm is None else 'does not use'} MPI but bayeskit "
+                f"{'did not detect' if comm is None else 'detected'} several MPI ranks (it looks for the launcher's "
+                "variables PMI_SIZE, OMPI_COMM_WORLD_SIZE, PMIX_RANK or MPI_LOCALNRANKS); start the script with "
+                "mpiexec, or run it without MPI")
         _quiet_stream_handlers(progressbar)
         if slice_steps == "auto":
             slice_steps = 4 * problem.ndim if problem.ndim > 5 else None
@@ -76,9 +94,10 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
                 popsize=100, nsteps=int(slice_steps),
                 generate_direction=ultranest.popstepsampler.generate_region_oriented_direction,
             )
-        result = sampler.run(show_status=progressbar, viz_callback=False, min_num_live_points=min_num_live_points,
-                             **run_kwargs)
+        result = sampler.run(show_status=progressbar and root, viz_callback=False,
+                             min_num_live_points=min_num_live_points, **run_kwargs)
         del sampler
+    result = broadcast_from_root(result, comm)  # every rank builds the same InferenceData from rank 0's result
     weighted = result["weighted_samples"]
     weights = np.asarray(weighted["weights"], float)
     kish = float(weights.sum() ** 2 / (weights**2).sum())  # Kish's ESS of the importance weights
@@ -98,6 +117,7 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
             "mcse_labels": problem.layout.labels,
             "min_num_live_points": int(min_num_live_points), "slice_steps": slice_steps or 0,
             "region_batch": "adaptive" if region_batch is None else int(region_batch),
+            "mpi_ranks": 1 if comm is None else int(comm.Get_size()),
         },
     )
 
