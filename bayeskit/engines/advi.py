@@ -34,20 +34,20 @@ batches), or if some series shows
 * a steady trend that matters: ``z > TREND_Z`` (15) and ``moved > TREND_MIN_MOVE`` (0.02).
 
 The thresholds come from measured fits (``draws=10``, defaults unless stated; "error" is the fitted mean's
-distance from the exact posterior mean in posterior sds):
+distance from the exact posterior mean in posterior sds)::
 
-=====================================================  ============  ===========  =========================
-fits                                                   max moved     max z        error
-=====================================================  ============  ===========  =========================
-converged: 4 gifts, 10 gifts, normal (200 rows), 6-d     0.076         12.7         <= 0.04
-regression; both methods, n=20000, 3-8 seeds each
-converged, noisy: notebook 06's minibatch regression      0.34          1.4 (mean)   0.07
-6-d regression, full-rank, n=300 (sds 11x too wide)     0.05-0.13     19-33        11-12 (sigma 12-19, not 1.1)
-4 gifts, full-rank, n=500                                 0.03-0.07     18-32        0.7-0.8
-intercept and slope correlated -0.99995 (alpha's prior    0.34-3.5      30-32        6.4-6.7 (alpha -2 to 0
-sd 100), mean-field n=5000 and 20000 (default)                                                against -66)
-the same, full-rank, n=5000                               0.05-0.08     28-31        6.6-7.6
-=====================================================  ============  ===========  =========================
+    =====================================================  ============  ===========  =========================
+    fits                                                   max moved     max z        error
+    =====================================================  ============  ===========  =========================
+    converged: 4 gifts, 10 gifts, normal (200 rows), 6-d     0.076         12.7         <= 0.04
+    regression; both methods, n=20000, 3-8 seeds each
+    converged, noisy: notebook 06's minibatch regression      0.34          1.4 (mean)   0.07
+    6-d regression, full-rank, n=300 (sds 11x too wide)     0.05-0.13     19-33        11-12 (sigma 12-19, not 1.1)
+    4 gifts, full-rank, n=500                                 0.03-0.07     18-32        0.7-0.8
+    intercept and slope correlated -0.99995 (alpha's prior    0.34-3.5      30-32        6.4-6.7 (alpha -2 to 0
+    sd 100), mean-field n=5000 and 20000 (default)                                                against -66)
+    the same, full-rank, n=5000                               0.05-0.08     28-31        6.6-7.6
+    =====================================================  ============  ===========  =========================
 
 A move alone is not enough, in either direction: a full-rank fit that is still far too wide moves by only a few
 hundredths of its (too large) sd per half-window, and a minibatch fit jitters by a third of an sd without a
