@@ -8,15 +8,59 @@
 * modules :mod:`~bayeskit.diagnostics`, :mod:`~bayeskit.exact`, :mod:`~bayeskit.models`,
   :mod:`~bayeskit.data`, :mod:`~bayeskit.plots`, :mod:`~bayeskit.calibration`, :mod:`~bayeskit.segments`,
   :mod:`~bayeskit.vi` (variational inference from scratch).
+
+``import bayeskit`` is light: the names above are loaded on first use (a module ``__getattr__``, PEP 562),
+so ArviZ, matplotlib, PyMC and SciPy's statistics are imported only by the code that needs them.
+``bayeskit.sample``, ``bayeskit.diagnostics`` and the rest work as attributes and with
+``from bayeskit import ...``, as before.
 """
 
-from bayeskit import calibration, data, diagnostics, exact, models, plots, segments, vi
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# compare is also the name of a submodule: bound here, so that importing bayeskit.compare (which sets the
+# package attribute to the module) can never shadow the function. bayeskit.compare imports only numpy.
 from bayeskit.compare import compare
-from bayeskit.engines import sample
-from bayeskit.problem import Problem
-from bayeskit.samplers.hmc import hmc
-from bayeskit.samplers.metropolis import metropolis
-from bayeskit.samplers.nuts import nuts
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time these come from __getattr__
+    from bayeskit import calibration, data, diagnostics, exact, models, plots, segments, vi
+    from bayeskit.engines import sample
+    from bayeskit.problem import Problem
+    from bayeskit.samplers.hmc import hmc
+    from bayeskit.samplers.metropolis import metropolis
+    from bayeskit.samplers.nuts import nuts
 
 __all__ = ["Problem", "calibration", "compare", "data", "diagnostics", "exact", "hmc", "metropolis", "models", "nuts", "plots", "sample", "segments", "vi"]
 __version__ = "0.1.0"
+
+# Besides __all__'s modules: engines, layout, problem and samplers, which `import bayeskit` used to import (so
+# `bk.engines.ConvergenceWarning` keeps working), and uq, left out of __all__ until its API settles.
+_SUBMODULES = frozenset({"calibration", "data", "diagnostics", "engines", "exact", "layout", "models", "plots",
+                         "problem", "samplers", "segments", "uq", "vi"})
+# public name -> (module, attribute)
+_OBJECTS = {
+    "Problem": ("bayeskit.problem", "Problem"),
+    "sample": ("bayeskit.engines", "sample"),
+    "hmc": ("bayeskit.samplers.hmc", "hmc"),
+    "metropolis": ("bayeskit.samplers.metropolis", "metropolis"),
+    "nuts": ("bayeskit.samplers.nuts", "nuts"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public submodule or object of bayeskit on first access (PEP 562)."""
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name in _OBJECTS:
+        module, attribute = _OBJECTS[name]
+        value = getattr(importlib.import_module(module), attribute)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

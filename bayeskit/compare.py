@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import arviz as az
 import numpy as np
-import pandas as pd
 
-from bayeskit import diagnostics
-from bayeskit.exact import Reference
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
+    import pandas as pd
+
+    from bayeskit.exact import Reference
 
 __all__ = ["compare"]
 
@@ -30,8 +31,39 @@ def compare(
     their MCSEs are the larger of that ESS's and the engine's own (``attrs["mcse_mean"]``,
     ``attrs["mcse_sd"]``: nested sampling's bootstrap, which includes the randomness of the volumes).
     Log-evidence columns are filled for engines that report one (and the exact value, if known).
-    With a reference and no ``var_names``, the table covers the variables the reference describes.
+
+    Parameters
+    ----------
+    results : mapping of str to arviz.InferenceData
+        ``{engine name: result}``, e.g. from :func:`bayeskit.sample`.
+    reference : bayeskit.exact.Reference, optional
+        Exact posterior means and sds (and log-evidence) to compare against.
+    var_names : list of str, optional
+        Variables to tabulate. Default: with a reference, the variables it describes; else all of the
+        posterior's.
+    hdi_prob : float, default 0.94
+        Probability mass of the highest-density interval columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(engine, parameter)``; columns ``mean``, ``sd``, the HDI bounds (e.g. ``hdi_3%``,
+        ``hdi_97%``), ``mcse_mean``, ``mcse_sd``, ``ess_bulk``, ``r_hat``, ``ess_per_s`` (bulk ESS per second
+        of ``attrs["wall_time_s"]``), ``log_evidence``, ``log_evidence_err``; with a reference also
+        ``ref_mean``, ``ref_sd``, ``error_mcse``, ``sd_error_mcse``, ``ref_log_evidence``.
+
+    Raises
+    ------
+    ValueError
+        ``results`` is empty.
+    TypeError
+        A value of ``results`` is not an ``arviz.InferenceData``.
     """
+    import arviz as az
+    import pandas as pd
+
+    from bayeskit import diagnostics
+
     if not results:
         raise ValueError("results is empty: pass {engine name: InferenceData}")
     reference_vars = list(dict.fromkeys(label.partition("[")[0] for label in reference.mean)) if reference else []

@@ -15,10 +15,14 @@ Bayesian Analysis 16, 667-718.
 
 from __future__ import annotations
 
-import arviz as az
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from scipy import special, stats
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
+    import pandas as pd
 
 __all__ = [
     "autocorrelation",
@@ -59,7 +63,25 @@ def _autocovariance(x: np.ndarray) -> np.ndarray:
 
 
 def autocorrelation(draws) -> np.ndarray:
-    """Autocorrelation function of a single chain (1-D), or of each chain (2-D), at lags 0..n-1."""
+    """Autocorrelation function of a single chain (1-D), or of each chain (2-D), at lags 0..n-1.
+
+    Parameters
+    ----------
+    draws : array_like
+        One chain ``(draw,)`` or several ``(chain, draw)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``draws``: the (biased, FFT-computed) autocorrelation at each lag, 1 at lag 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayeskit.diagnostics import autocorrelation
+    >>> float(autocorrelation(np.random.default_rng(0).normal(size=1000))[0])
+    1.0
+    """
     x = np.asarray(draws, dtype=float)
     acov = _autocovariance(x)
     return acov / acov[..., :1]
@@ -84,6 +106,27 @@ def integrated_autocorr_time(draws) -> float:
     (Vehtari et al. 2021, eq. 10), and the sum is truncated by Geyer's initial monotone
     sequence: pairs ``rho_{2k} + rho_{2k+1}`` are summed while positive and forced to decrease.
     The effective sample size is ``chains * draws / tau``.
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws of one scalar quantity, shape ``(chain, draw)``, or ``(draw,)`` for one chain.
+
+    Returns
+    -------
+    float
+        ``tau``, at least ``1 / log10(chains * draws)`` (Stan's floor, so the ESS stays finite).
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, contains NaN or infinite values,
+        or has zero variance.
+
+    References
+    ----------
+    Geyer, C. J. (1992). Practical Markov chain Monte Carlo. Statistical Science 7, 473-483.
+    Vehtari et al. (2021), Bayesian Analysis 16, 667-718 (eq. 10).
     """
     x = _as_chains(draws)
     m, n = x.shape
@@ -120,20 +163,86 @@ def integrated_autocorr_time(draws) -> float:
 
 
 def ess(draws) -> float:
-    """Effective sample size of the mean (split chains, no rank normalisation)."""
+    """Effective sample size of the mean (split chains, no rank normalisation).
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws of one scalar quantity, shape ``(chain, draw)``, or ``(draw,)`` for one chain.
+
+    Returns
+    -------
+    float
+        ``chains * draws / tau`` of the split chains (see :func:`integrated_autocorr_time`).
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, or contains NaN or infinite values.
+
+    See Also
+    --------
+    ess_bulk, ess_tail
+    """
     x = _split(_as_chains(draws))
     return x.size / integrated_autocorr_time(x)
 
 
 def ess_bulk(draws) -> float:
-    """Bulk ESS: ESS of the rank-normalised split chains (Vehtari et al. 2021)."""
+    """Bulk ESS: ESS of the rank-normalised split chains (Vehtari et al. 2021).
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws of one scalar quantity, shape ``(chain, draw)``, or ``(draw,)`` for one chain.
+
+    Returns
+    -------
+    float
+        The effective sample size of the draws' normal scores; matches ``arviz.ess(method="bulk")``.
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, or contains NaN or infinite values.
+
+    References
+    ----------
+    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B., Bürkner, P.-C. (2021). Rank-normalization,
+    folding, and localization: an improved R-hat for assessing convergence of MCMC. Bayesian Analysis 16,
+    667-718.
+    """
     x = _split(_as_chains(draws))
     return x.size / integrated_autocorr_time(_rank_normalise(x))
 
 
 def ess_tail(draws, prob: float = 0.05) -> float:
-    """Tail ESS: the smaller ESS of the indicators ``x <= q_prob`` and ``x <= q_{1-prob}`` (NaN when both
-    are constant, as for a discrete quantity that nearly always takes one value)."""
+    """Tail ESS: the smaller ESS of the indicators ``x <= q_prob`` and ``x <= q_{1-prob}``.
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws of one scalar quantity, shape ``(chain, draw)``, or ``(draw,)`` for one chain.
+    prob : float, default 0.05
+        Tail probability: the quantiles ``q_prob`` and ``q_{1-prob}`` of the pooled draws.
+
+    Returns
+    -------
+    float
+        The smaller of the two indicators' ESS; NaN when both indicators are constant (a discrete
+        quantity that nearly always takes one value has no tail to measure).
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, or contains NaN or infinite values.
+
+    References
+    ----------
+    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B., Bürkner, P.-C. (2021). Rank-normalization,
+    folding, and localization: an improved R-hat for assessing convergence of MCMC. Bayesian Analysis 16,
+    667-718.
+    """
     x = _as_chains(draws)
     out = []
     for p in (prob, 1 - prob):
@@ -152,7 +261,30 @@ def _plain_rhat(x: np.ndarray) -> float:
 
 
 def rhat(draws) -> float:
-    """Rank-normalised split R-hat: the larger of the bulk R-hat and the folded (tail) R-hat."""
+    """Rank-normalised split R-hat: the larger of the bulk R-hat and the folded (tail) R-hat.
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws ``(chain, draw)`` of one scalar quantity, or ``(draw,)``; each chain is split in halves,
+        and the halves are compared.
+
+    Returns
+    -------
+    float
+        R-hat; values above 1.01 suggest the chains have not mixed.
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, or contains NaN or infinite values.
+
+    References
+    ----------
+    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B., Bürkner, P.-C. (2021). Rank-normalization,
+    folding, and localization: an improved R-hat for assessing convergence of MCMC. Bayesian Analysis 16,
+    667-718.
+    """
     x = _as_chains(draws)
     bulk = _plain_rhat(_rank_normalise(_split(x)))
     folded = np.abs(x - np.median(x))
@@ -161,7 +293,23 @@ def rhat(draws) -> float:
 
 
 def mcse_mean(draws) -> float:
-    """Monte Carlo standard error of the mean: ``sd / sqrt(ESS)``."""
+    """Monte Carlo standard error of the mean: ``sd / sqrt(ESS)``.
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws of one scalar quantity, shape ``(chain, draw)``, or ``(draw,)`` for one chain.
+
+    Returns
+    -------
+    float
+        The pooled sd (ddof=1) divided by the square root of :func:`ess`.
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, or contains NaN or infinite values.
+    """
     x = _as_chains(draws)
     return float(x.std(ddof=1) / np.sqrt(ess(x)))
 
@@ -170,8 +318,24 @@ def mcse_sd(draws, ess_override: float | None = None) -> float:
     """Monte Carlo standard error of the sd, by the delta method on the variance.
 
     The variance is the mean of ``d = (x - mean)^2``; its MCSE is ``sd(d) / sqrt(ESS of d)``, and
-    ``sd = sqrt(var)`` turns that into ``MCSE(var) / (2 sd)``. ``ess_override`` replaces the ESS of
-    ``d`` (for draws resampled from importance weights, whose ESS is Kish's).
+    ``sd = sqrt(var)`` turns that into ``MCSE(var) / (2 sd)``.
+
+    Parameters
+    ----------
+    draws : array_like
+        Draws of one scalar quantity, shape ``(chain, draw)``, or ``(draw,)`` for one chain.
+    ess_override : float, optional
+        Replaces the ESS of ``d`` (for draws resampled from importance weights, whose ESS is Kish's).
+
+    Returns
+    -------
+    float
+        The Monte Carlo standard error of the sd.
+
+    Raises
+    ------
+    ValueError
+        ``draws`` is not 1-D or 2-D, has fewer than 4 draws per chain, or contains NaN or infinite values.
     """
     x = _as_chains(draws)
     sq = (x - x.mean()) ** 2
@@ -181,7 +345,22 @@ def mcse_sd(draws, ess_override: float | None = None) -> float:
 
 
 def summary(idata: az.InferenceData, var_names: list[str] | None = None) -> pd.DataFrame:
-    """Mean, sd, their MCSEs, bulk/tail ESS and R-hat of every scalar coordinate of ``idata.posterior``."""
+    """Mean, sd, their MCSEs, bulk/tail ESS and R-hat of every scalar coordinate of ``idata.posterior``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A result with a ``posterior`` group of dims ``(chain, draw, ...)``.
+    var_names : list of str, optional
+        Variables to summarise; default: all of the posterior's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scalar coordinate (labels such as ``"w[3]"``), columns ``mean``, ``sd``, ``mcse_mean``,
+        ``mcse_sd``, ``ess_bulk``, ``ess_tail``, ``r_hat``. A constant quantity gets NaN for the MCSEs, ESS
+        and R-hat (they are undefined), and R-hat is NaN with a single chain.
+    """
     rows = {}
     post = idata.posterior
     for name in var_names or list(post.data_vars):
@@ -201,4 +380,6 @@ def summary(idata: az.InferenceData, var_names: list[str] | None = None) -> pd.D
                 "ess_tail": np.nan if constant else ess_tail(x),
                 "r_hat": np.nan if constant or x.shape[0] < 2 else rhat(x),
             }
+    import pandas as pd
+
     return pd.DataFrame.from_dict(rows, orient="index")

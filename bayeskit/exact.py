@@ -43,7 +43,20 @@ def _evaluate_in_batches(log_density: Callable[[np.ndarray], np.ndarray], points
 
 @dataclass(frozen=True)
 class Reference:
-    """Exact posterior facts per scalar coordinate label (``"mu"``, ``"w[3]"``), for comparisons."""
+    """Exact posterior facts per scalar coordinate label (``"mu"``, ``"w[3]"``), for comparisons.
+
+    Parameters
+    ----------
+    mean : mapping of str to float
+        Exact posterior mean per label.
+    sd : mapping of str to float
+        Exact posterior sd per label.
+    log_evidence : float, optional
+        Exact log marginal likelihood, when known.
+    marginal_pdf : mapping of str to callable, optional
+        Exact marginal density per label, vectorised over an array of values (drawn by
+        :func:`bayeskit.plots.plot_marginals`).
+    """
 
     mean: Mapping[str, float]
     sd: Mapping[str, float]
@@ -56,7 +69,18 @@ class GridPosterior:
     """A posterior tabulated on a regular grid (1-D or 2-D), normalised by Simpson's rule.
 
     ``log_evidence`` is ``log of the integral of exp(log_density)``: the log-evidence when
-    ``log_density`` is log-prior plus log-likelihood with both normalised.
+    ``log_density`` is log-prior plus log-likelihood with both normalised. Built by :func:`grid_posterior`.
+
+    Parameters
+    ----------
+    axes : tuple of numpy.ndarray
+        The grid's points along each dimension.
+    names : tuple of str
+        A label per dimension.
+    density : numpy.ndarray
+        The normalised posterior density on the grid, shape ``tuple(len(ax) for ax in axes)``.
+    log_evidence : float
+        Log of the integral of the unnormalised density.
     """
 
     axes: tuple[np.ndarray, ...]
@@ -70,7 +94,18 @@ class GridPosterior:
         return float(values)
 
     def marginal(self, i: int = 0) -> np.ndarray:
-        """Marginal density along axis ``i``, on ``axes[i]``."""
+        """Marginal density along axis ``i``, on ``axes[i]``.
+
+        Parameters
+        ----------
+        i : int, default 0
+            The dimension to keep; the others are integrated out by Simpson's rule.
+
+        Returns
+        -------
+        numpy.ndarray
+            The marginal density at the points ``axes[i]``.
+        """
         values = self.density
         for j in reversed(range(len(self.axes))):
             if j != i:
@@ -78,7 +113,19 @@ class GridPosterior:
         return values
 
     def expectation(self, fn: Callable[..., np.ndarray]) -> float:
-        """Posterior expectation of ``fn(*grid_coordinates)``."""
+        """Posterior expectation of ``fn(*grid_coordinates)``, by Simpson's rule on the grid.
+
+        Parameters
+        ----------
+        fn : callable
+            Takes one array per dimension (the grid's coordinates, ``indexing="ij"``) and returns the values
+            of the quantity on the grid, elementwise.
+
+        Returns
+        -------
+        float
+            The expectation.
+        """
         mesh = np.meshgrid(*self.axes, indexing="ij")
         return self._integrate(fn(*mesh) * self.density)
 
@@ -92,6 +139,13 @@ class GridPosterior:
         return np.sqrt([self.expectation(lambda *g, i=i: (g[i] - m[i]) ** 2) for i in range(len(self.axes))])
 
     def reference(self) -> Reference:
+        """The grid's means, sds, log-evidence and interpolated marginal densities as a :class:`Reference`.
+
+        Returns
+        -------
+        Reference
+            Keyed by :attr:`names`.
+        """
         means, sds = self.mean, self.sd
         pdfs = {n: (lambda x, i=i: np.interp(x, self.axes[i], self.marginal(i), left=0, right=0))
                 for i, n in enumerate(self.names)}
@@ -176,6 +230,31 @@ def affine_grid_reference(
     compare to know the error. All ``prod(n)`` points are evaluated, at most ``max_batch`` per call of
     ``log_density``.
 
+    Parameters
+    ----------
+    log_density : callable
+        Vectorised ``(m, d) -> (m,)`` unnormalised log posterior (log prior + log likelihood, both
+        normalised, for the log-evidence to be right); ``-inf`` outside the support.
+    center : sequence of float, length d
+        Centre of the grid (e.g. the posterior mode or mean).
+    scale : numpy.ndarray, shape (d, d)
+        Non-singular matrix mapping the grid's unit axes to parameter space.
+    names : sequence of str, length d
+        Labels of the parameters in the returned Reference.
+    n : int or sequence of int, default 41
+        Points per axis (at least 3).
+    half_width : float or sequence of float, default 7.0
+        Half-width of the grid per axis, in units of ``scale``'s columns.
+    edge_tol : float, default 1e-9
+        Largest density allowed on the box's faces, relative to its peak.
+    max_batch : int, default DEFAULT_MAX_BATCH
+        At most this many points per call of ``log_density``.
+
+    Returns
+    -------
+    Reference
+        Means, sds and the log-evidence (no marginal densities).
+
     Raises
     ------
     ValueError
@@ -233,7 +312,29 @@ class LinearGaussian:
     ``w ~ N(prior_mean, prior_cov)``, ``y = A w + e``, ``e ~ N(0, noise_sd**2 I)``. The posterior
     is Gaussian with precision ``P = prior_cov^-1 + A^T A / noise_sd**2`` and mean
     ``P^-1 (prior_cov^-1 prior_mean + A^T y / noise_sd**2)``; the evidence is
-    ``y ~ N(A prior_mean, A prior_cov A^T + noise_sd**2 I)``.
+    ``y ~ N(A prior_mean, A prior_cov A^T + noise_sd**2 I)``. Build it with :meth:`from_arrays`, which
+    checks the inputs.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n_obs, d)
+        Design matrix.
+    y : numpy.ndarray, shape (n_obs,)
+        Observations.
+    noise_sd : float
+        Sd of the Gaussian noise, positive.
+    prior_mean : numpy.ndarray, shape (d,)
+        Prior mean of the weights.
+    prior_cov : numpy.ndarray, shape (d, d)
+        Prior covariance of the weights, positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayeskit.exact import LinearGaussian
+    >>> model = LinearGaussian.from_arrays(np.ones((1, 1)), [2.0], noise_sd=1.0, prior_mean=0.0, prior_sd=1.0)
+    >>> model.mean, model.sd  # precision 1 + 1 = 2: mean 2/2, sd sqrt(1/2)
+    (array([1.]), array([0.70710678]))
 
     References
     ----------
@@ -248,7 +349,34 @@ class LinearGaussian:
 
     @classmethod
     def from_arrays(cls, A, y, noise_sd, prior_mean, prior_sd=None, prior_cov=None) -> "LinearGaussian":
-        """Validate and build; ``prior_mean`` and ``prior_sd`` may be scalars (shared by all weights)."""
+        """Validate and build; ``prior_mean`` and ``prior_sd`` may be scalars (shared by all weights).
+
+        Parameters
+        ----------
+        A : array_like, shape (n_obs, d)
+            Design matrix (a 1-D array is one row).
+        y : array_like, length n_obs
+            Observations.
+        noise_sd : float
+            Noise sd, positive and finite.
+        prior_mean : float or array_like, shape (d,)
+            Prior mean of the weights.
+        prior_sd : float or array_like, shape (d,), optional
+            Prior sds of independent weights (used when ``prior_cov`` is not given).
+        prior_cov : array_like, shape (d, d), optional
+            Full prior covariance; takes precedence over ``prior_sd``.
+
+        Returns
+        -------
+        LinearGaussian
+
+        Raises
+        ------
+        ValueError
+            ``y`` does not have one value per row of ``A``; ``A`` or ``y`` not finite; ``noise_sd`` not
+            positive; neither ``prior_sd`` nor ``prior_cov`` given; ``prior_sd`` not positive; ``prior_cov`` of
+            the wrong shape.
+        """
         A = np.atleast_2d(np.asarray(A, float))
         y = np.asarray(y, float).ravel()
         n_obs, n_par = A.shape
@@ -313,21 +441,68 @@ class LinearGaussian:
         return float(-n * np.log(self.noise_sd) - 0.5 * n * np.log(2 * np.pi))
 
     def log_prior(self, w: np.ndarray) -> np.ndarray:
-        """Log prior density at each row of ``w`` ``(n, d)`` (a whitened quadratic form; samplers call it
-        on every step, so the factorisation is done once)."""
+        """Log prior density at each row of ``w``.
+
+        A whitened quadratic form: samplers call it on every step, so the factorisation is done once.
+
+        Parameters
+        ----------
+        w : array_like, shape (n, d) or (d,)
+            Weight vectors, one per row.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The normalised log prior density.
+        """
         whiten, constant = self._prior_whitening
         r = (np.atleast_2d(w) - self.prior_mean) @ whiten
         return constant - 0.5 * np.einsum("ij,ij->i", r, r)
 
     def log_likelihood(self, w: np.ndarray) -> np.ndarray:
+        """Gaussian log-likelihood of ``y`` at each row of ``w``.
+
+        Parameters
+        ----------
+        w : array_like, shape (n, d) or (d,)
+            Weight vectors, one per row.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            ``log N(y | A w, noise_sd**2 I)``, normalised.
+        """
         resid = self.y - np.atleast_2d(w) @ self.A.T
         return self._likelihood_constant - 0.5 * np.einsum("ij,ij->i", resid, resid) / self.noise_sd**2
 
     def log_posterior(self, w: np.ndarray) -> np.ndarray:
-        """Unnormalised log posterior (log prior + log likelihood), vectorised ``(n, d) -> (n,)``."""
+        """Unnormalised log posterior (log prior + log likelihood), vectorised ``(n, d) -> (n,)``.
+
+        Parameters
+        ----------
+        w : array_like, shape (n, d) or (d,)
+            Weight vectors, one per row.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            Log prior plus log likelihood; its integral over ``w`` is the evidence.
+        """
         return self.log_prior(w) + self.log_likelihood(w)
 
     def reference(self, name: str = "w") -> Reference:
+        """The exact posterior as a :class:`Reference` with labels ``name[i]``.
+
+        Parameters
+        ----------
+        name : str, default "w"
+            Name of the weight vector in the results to compare with.
+
+        Returns
+        -------
+        Reference
+            Means, sds, the log-evidence and the exact normal marginal densities.
+        """
         labels = [f"{name}[{i}]" for i in range(len(self.prior_mean))]
         mean, sd = self.mean, self.sd
         pdfs = {lab: (lambda x, m=m, s=s: stats.norm.pdf(x, m, s)) for lab, m, s in zip(labels, mean, sd)}

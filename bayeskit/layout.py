@@ -9,17 +9,41 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import arviz as az
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
 
 __all__ = ["Layout", "to_inference_data"]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Names, shapes and discreteness of a model's parameters, in flat-vector order."""
+    """Names, shapes and discreteness of a model's parameters, in flat-vector order.
+
+    Parameters
+    ----------
+    names : tuple of str
+        Parameter names, unique, in the order their values appear in the flat vector.
+    shapes : tuple of tuple of int
+        Each parameter's shape (``()`` for a scalar).
+    discrete : tuple of bool
+        Whether each parameter is integer-valued.
+
+    Raises
+    ------
+    ValueError
+        The three tuples differ in length, or the names are not unique.
+
+    Examples
+    --------
+    >>> from bayeskit.layout import Layout
+    >>> layout = Layout(("mu", "w"), ((), (2,)), (False, False))
+    >>> layout.ndim, layout.labels
+    (3, ['mu', 'w[0]', 'w[1]'])
+    """
 
     names: tuple[str, ...]
     shapes: tuple[tuple[int, ...], ...]
@@ -33,7 +57,22 @@ class Layout:
 
     @classmethod
     def vector(cls, ndim: int, name: str = "x", discrete: Sequence[bool] | None = None) -> "Layout":
-        """One vector parameter ``name`` of length ``ndim`` (or scalars when discrete varies)."""
+        """One vector parameter ``name`` of length ``ndim`` (or scalars when discrete varies).
+
+        Parameters
+        ----------
+        ndim : int
+            Length of the vector.
+        name : str, default "x"
+            Its name; with mixed discreteness, the scalars are named ``x0``, ``x1``, ...
+        discrete : sequence of bool, optional
+            Which coordinates are integer-valued; default none.
+
+        Returns
+        -------
+        Layout
+            One vector parameter when all coordinates are alike, else ``ndim`` scalar parameters.
+        """
         if discrete is None or not any(discrete):
             return cls((name,), ((ndim,),), (False,))
         if all(discrete):
@@ -42,7 +81,20 @@ class Layout:
 
     @classmethod
     def scalars(cls, names: Sequence[str], discrete: Sequence[bool] | None = None) -> "Layout":
-        """Scalar parameters, one per name."""
+        """Scalar parameters, one per name.
+
+        Parameters
+        ----------
+        names : sequence of str
+            The parameter names, unique.
+        discrete : sequence of bool, optional
+            Which are integer-valued; default none.
+
+        Returns
+        -------
+        Layout
+            The layout of ``len(names)`` scalars.
+        """
         discrete = [False] * len(names) if discrete is None else list(discrete)
         return cls(tuple(names), ((),) * len(names), tuple(bool(d) for d in discrete))
 
@@ -80,7 +132,23 @@ class Layout:
         return out
 
     def split(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        """``(..., ndim)`` -> ``{name: (..., *shape)}``."""
+        """Split flat values into named arrays: ``(..., ndim)`` -> ``{name: (..., *shape)}``.
+
+        Parameters
+        ----------
+        flat : array_like, shape (..., ndim)
+            Values in flat-vector order, with any leading axes.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            One array per parameter, shape ``(..., *shape)``.
+
+        Raises
+        ------
+        ValueError
+            The last axis is not of length :attr:`ndim`.
+        """
         flat = np.asarray(flat)
         if flat.shape[-1] != self.ndim:
             raise ValueError(f"expected a last axis of length {self.ndim} (the number of parameters), got shape {flat.shape}")
@@ -88,7 +156,23 @@ class Layout:
         return {n: flat[..., sl].reshape(tuple(lead) + tuple(shape)) for (n, sl), shape in zip(self.slices.items(), self.shapes)}
 
     def flatten(self, values: Mapping[str, Any]) -> np.ndarray:
-        """``{name: (..., *shape)}`` -> ``(..., ndim)``; the inverse of :meth:`split`."""
+        """Pack named arrays into flat values: ``{name: (..., *shape)}`` -> ``(..., ndim)``; inverse of :meth:`split`.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like
+            One array per parameter, trailing shape equal to its shape; extra keys are ignored.
+
+        Returns
+        -------
+        numpy.ndarray, shape (..., ndim)
+            Float values in flat-vector order.
+
+        Raises
+        ------
+        ValueError
+            A parameter is missing from ``values`` or has the wrong trailing shape.
+        """
         missing = [n for n in self.names if n not in values]
         if missing:
             raise ValueError(f"missing values for parameters {missing}")
@@ -110,8 +194,29 @@ def to_inference_data(
 ) -> az.InferenceData:
     """Build InferenceData from flat draws of shape ``(chain, draw, ndim)``.
 
-    Discrete parameters are stored as integers. Dimension names follow ArviZ/PyMC
+    Discrete parameters are stored as integers (rounded). Dimension names follow ArviZ/PyMC
     (``<name>_dim_<i>``), so every engine's result has the same variables and dims.
+
+    Parameters
+    ----------
+    samples : array_like, shape (chain, draw, ndim)
+        Draws in the layout's flat order.
+    layout : Layout
+        Names and shapes of the parameters.
+    sample_stats : mapping of str to array_like, optional
+        Per-draw sampler statistics, each ``(chain, draw, ...)`` (e.g. ``lp``, ``accepted``).
+    attrs : mapping, optional
+        Run facts stored in ``idata.attrs``.
+
+    Returns
+    -------
+    arviz.InferenceData
+        With groups ``posterior`` (and ``sample_stats`` when given).
+
+    Raises
+    ------
+    ValueError
+        ``samples`` is not 3-D with last axis ``layout.ndim``.
     """
     samples = np.asarray(samples)
     if samples.ndim != 3 or samples.shape[-1] != layout.ndim:
@@ -119,6 +224,8 @@ def to_inference_data(
     posterior = {}
     for (name, values), discrete in zip(layout.split(samples).items(), layout.discrete):
         posterior[name] = np.rint(values).astype(np.int64) if discrete else values
+    import arviz as az
+
     idata = az.from_dict(posterior=posterior, sample_stats=dict(sample_stats or {}))
     idata.attrs.update(dict(attrs or {}))
     return idata

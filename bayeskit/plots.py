@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
 
 from bayeskit.compare import _values
-from bayeskit.exact import Reference
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
+
+    from bayeskit.exact import Reference
 
 __all__ = ["plot_marginals", "covariance_ellipse"]
 
@@ -27,8 +29,28 @@ def plot_marginals(
     Each panel's x axis is named after its parameter (with ``units`` in brackets, e.g. ``"lb"``); the legend sits
     below the panels, where it covers no data.
 
-    Returns the matplotlib Figure.
+    Parameters
+    ----------
+    results : mapping of str to arviz.InferenceData
+        ``{engine name: result}``; all share the same posterior variables.
+    reference : bayeskit.exact.Reference, optional
+        Its ``marginal_pdf`` curves are drawn (dashed, "exact") for the labels it has.
+    labels : sequence of str, optional
+        Scalar labels to plot (``"mu"``, ``"w[3]"``); default: every scalar coordinate of the first result.
+    ncols : int, default 4
+        Panels per row (at most the number of labels).
+    bins : int, default 40
+        Histogram bins, shared by the engines of a panel (over the range of their pooled draws).
+    units : str, optional
+        Unit shown in each x-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (one axis per label; unused axes hidden).
     """
+    import matplotlib.pyplot as plt
+
     first = next(iter(results.values()))
     if labels is None:
         labels = [lab for name in first.posterior.data_vars
@@ -59,7 +81,33 @@ def plot_marginals(
 
 
 def covariance_ellipse(ax, mean, cov, n_sd: float = 2.0, **line_kwargs):
-    """Draw the ellipse ``(x - mean)^T cov^-1 (x - mean) = n_sd^2`` of a 2-D Gaussian on ``ax``; returns the line."""
+    """Draw the ellipse ``(x - mean)^T cov^-1 (x - mean) = n_sd^2`` of a 2-D Gaussian on ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    mean : array_like, shape (2,)
+        Centre of the ellipse.
+    cov : array_like, shape (2, 2)
+        Covariance matrix (symmetric positive definite).
+    n_sd : float, default 2.0
+        Size, in Mahalanobis distance from ``mean``.
+    **line_kwargs
+        Passed to ``ax.plot`` (colour, line style, label ...).
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+        The ellipse's line.
+
+    Raises
+    ------
+    ValueError
+        ``mean`` is not of shape (2,) or ``cov`` not (2, 2).
+    numpy.linalg.LinAlgError
+        ``cov`` is not positive definite.
+    """
     mean, cov = np.asarray(mean, float), np.asarray(cov, float)
     if mean.shape != (2,) or cov.shape != (2, 2):
         raise ValueError(f"need a 2-D mean and a 2x2 covariance, got shapes {mean.shape} and {cov.shape}")

@@ -130,8 +130,39 @@ class Problem:
     # ------------------------------------------------------------------ construction from PyMC
     @classmethod
     def from_pymc(cls, model, *, name: str | None = None) -> "Problem":
-        """Build a Problem from a PyMC model (see :mod:`bayeskit.pymc_bridge`). Observed data held in
-        ``pm.Data`` can be changed afterwards with ``pm.set_data`` (same shape) without rebuilding."""
+        """Build a Problem from a PyMC model (see :mod:`bayeskit.pymc_bridge`).
+
+        The model is compiled once (log-density terms, gradient, transforms, prior transform where the
+        priors allow one); the user's model is not changed. Observed data held in ``pm.Data`` can be changed
+        afterwards with ``pm.set_data`` (same shape) without rebuilding.
+
+        Parameters
+        ----------
+        model : pymc.Model
+            The model, with its observed variables.
+        name : str, optional
+            Label for messages and tables; default the model's name.
+
+        Returns
+        -------
+        Problem
+            With :attr:`pymc_model` set and a gradient (:meth:`log_density_and_grad`).
+
+        Raises
+        ------
+        TypeError, ValueError, NotImplementedError
+            From :func:`bayeskit.pymc_bridge.compile_model`, for a model it cannot represent (naming the
+            variable and the alternative).
+
+        Examples
+        --------
+        >>> import pymc as pm, bayeskit as bk
+        >>> with pm.Model() as model:
+        ...     mu = pm.Normal("mu", 0, 1)
+        ...     _ = pm.Normal("y", mu, 1, observed=[0.5])
+        >>> bk.Problem.from_pymc(model).names
+        ('mu',)
+        """
         from bayeskit.pymc_bridge import compile_model
 
         self = cls.__new__(cls)
@@ -238,20 +269,76 @@ class Problem:
         return self._prior_forms[name][1](value)
 
     def log_prior(self, x) -> np.ndarray:
-        """Log prior density at each row of ``x`` ``(n, ndim)``; ``-inf`` outside the support."""
+        """Log prior density at each row of ``x``; ``-inf`` outside the support.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ndim)
+            A batch of parameter values in flat order (``problem.layout``); ``x[None, :]`` for one point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            Normalised log prior density (sum over the parameters' prior terms).
+
+        Raises
+        ------
+        ValueError
+            ``x`` is not of shape ``(n, ndim)`` or has a non-finite value; a term of the density is NaN at a
+            point inside the support; a user log-likelihood returns the wrong shape or +inf.
+        """
         x = self._check_points(x)
         terms, n_prior, names = self._terms(x)
         return _combine(terms, n_prior, names, x, "prior")
 
     def log_likelihood(self, x) -> np.ndarray:
-        """Log likelihood at each row of ``x``; ``-inf`` where a parameter is outside its support."""
+        """Log likelihood at each row of ``x``; ``-inf`` where a parameter is outside its support.
+
+        Adds ``n`` to :attr:`n_evaluations`.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ndim)
+            A batch of parameter values in flat order (``problem.layout``); ``x[None, :]`` for one point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            Log likelihood of the observed data.
+
+        Raises
+        ------
+        ValueError
+            ``x`` is not of shape ``(n, ndim)`` or has a non-finite value; a term of the density is NaN at a
+            point inside the support; a user log-likelihood returns the wrong shape or +inf.
+        """
         x = self._check_points(x)
         self.n_evaluations += len(x)
         terms, n_prior, names = self._terms(x)
         return _combine(terms, n_prior, names, x, "likelihood")
 
     def log_posterior(self, x) -> np.ndarray:
-        """Unnormalised log posterior (log prior + log likelihood) at each row of ``x``."""
+        """Unnormalised log posterior (log prior + log likelihood) at each row of ``x``.
+
+        ``-inf`` outside the support; one bad point never changes the others' values. Adds ``n`` to
+        :attr:`n_evaluations`.
+
+        Parameters
+        ----------
+        x : array_like, shape (n, ndim)
+            A batch of parameter values in flat order (``problem.layout``); ``x[None, :]`` for one point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            Log prior plus log likelihood.
+
+        Raises
+        ------
+        ValueError
+            ``x`` is not of shape ``(n, ndim)`` or has a non-finite value; a term of the density is NaN at a
+            point inside the support; a user log-likelihood returns the wrong shape or +inf.
+        """
         x = self._check_points(x)
         self.n_evaluations += len(x)
         terms, n_prior, names = self._terms(x)
@@ -259,7 +346,23 @@ class Problem:
 
     # ------------------------------------------------------------------ the unconstrained view
     def to_constrained(self, z) -> np.ndarray:
-        """Map unconstrained points ``(n, unconstrained_ndim)`` to parameter values ``(n, ndim)``."""
+        """Map unconstrained points to parameter values.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, unconstrained_ndim)
+            A batch of points on the unconstrained space (``problem.unconstrained_layout``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ndim)
+            The constrained values (e.g. ``exp`` of a log-transformed positive parameter).
+
+        Raises
+        ------
+        ValueError
+            ``z`` is not of shape ``(n, unconstrained_ndim)`` or has a non-finite value.
+        """
         z = self._check_points(z, "z", self.unconstrained_ndim)
         if self.pymc_model is not None:
             return self._compiled.to_constrained(z)
@@ -269,10 +372,24 @@ class Problem:
             return self.layout.flatten({n: self._support[n].to_constrained(zs[n]) for n in self.layout.names})
 
     def to_unconstrained(self, x) -> np.ndarray:
-        """Map parameter values ``(n, ndim)`` inside the support to the unconstrained space.
+        """Map parameter values inside the support to the unconstrained space.
 
-        A point outside the support (or one that a constraining transform cannot represent, such as
-        an unsorted vector under ``ordered``) raises a ValueError naming it.
+        Parameters
+        ----------
+        x : array_like, shape (n, ndim)
+            A batch of parameter values in flat order (``problem.layout``); ``x[None, :]`` for one point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, unconstrained_ndim)
+            The unconstrained coordinates; the inverse of :meth:`to_constrained`.
+
+        Raises
+        ------
+        ValueError
+            ``x`` has the wrong shape or a non-finite value; a point is outside the support (or one that a
+            constraining transform cannot represent, such as an unsorted vector under ``ordered``): the
+            message names it.
         """
         x = self._check_points(x)
         if self.pymc_model is not None:
@@ -293,9 +410,26 @@ class Problem:
         return z
 
     def log_density(self, z) -> np.ndarray:
-        """Log posterior on the unconstrained space at each row of ``z`` ``(n, unconstrained_ndim)``:
-        ``log_posterior(to_constrained(z)) + log |d to_constrained / dz|``; ``-inf`` where the
-        constrained value overflows or leaves the support."""
+        """Log posterior on the unconstrained space at each row of ``z``.
+
+        ``log_posterior(to_constrained(z)) + log |d to_constrained / dz|``; ``-inf`` where the constrained
+        value overflows or leaves the support. Adds ``n`` to :attr:`n_evaluations`.
+
+        Parameters
+        ----------
+        z : array_like, shape (n, unconstrained_ndim)
+            A batch of points on the unconstrained space (``problem.unconstrained_layout``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            The unnormalised log density, Jacobian included.
+
+        Raises
+        ------
+        ValueError
+            ``z`` has the wrong shape or a non-finite value; a density term is NaN inside the support.
+        """
         z = self._check_points(z, "z", self.unconstrained_ndim)
         self.n_evaluations += len(z)
         if self.pymc_model is not None:
@@ -304,12 +438,30 @@ class Problem:
         return self._scipy_log_density(z)
 
     def log_density_and_grad(self, z) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`log_density` and its gradient ``(n, unconstrained_ndim)``, from PyMC's reverse-mode
-        gradient. Rows where the density is ``-inf`` have a NaN gradient (it is undefined there).
+        """:meth:`log_density` and its gradient, from PyMC's reverse-mode gradient.
 
-        Only Problems built with :meth:`from_pymc` have gradients: a Problem built from scipy priors and
-        a numpy log-likelihood has no derivative of that function (bayeskit does not guess one by
-        finite differences), so it raises NotImplementedError.
+        Rows where the density is ``-inf`` have a NaN gradient (it is undefined there). Only Problems built
+        with :meth:`from_pymc` have gradients: a Problem built from scipy priors and a numpy log-likelihood
+        has no derivative of that function (bayeskit does not guess one by finite differences).
+
+        Parameters
+        ----------
+        z : array_like, shape (n, unconstrained_ndim)
+            A batch of points on the unconstrained space (``problem.unconstrained_layout``).
+
+        Returns
+        -------
+        log_density : numpy.ndarray, shape (n,)
+            As :meth:`log_density`.
+        grad : numpy.ndarray, shape (n, unconstrained_ndim)
+            Its gradient with respect to ``z``.
+
+        Raises
+        ------
+        NotImplementedError
+            The Problem was not built from PyMC (see :attr:`has_gradient`).
+        ValueError
+            ``z`` has the wrong shape or a non-finite value.
         """
         z = self._check_points(z, "z", self.unconstrained_ndim)
         if self.pymc_model is None:
@@ -339,10 +491,27 @@ class Problem:
         return out
 
     def prior_transform(self, u) -> np.ndarray:
-        """Map points of the unit cube ``(n, ndim)`` to parameters distributed as the prior.
+        """Map points of the unit cube to parameters distributed as the prior.
 
         Each coordinate goes through its prior's inverse CDF, parents before children, so a prior
-        whose parameters depend on other parameters is transformed correctly.
+        whose parameters depend on other parameters is transformed correctly. Nested sampling uses it.
+
+        Parameters
+        ----------
+        u : array_like, shape (n, ndim)
+            Points of the unit cube ``[0, 1]^ndim``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ndim)
+            Parameter values; ``u`` uniform on the cube gives draws from the prior.
+
+        Raises
+        ------
+        ValueError
+            ``u`` has the wrong shape, a non-finite value, or a value outside ``[0, 1]``.
+        NotImplementedError
+            A PyMC model with a prior that has no inverse CDF here (the message names it).
         """
         u = self._check_points(u, "u")
         outside = np.argwhere((u < 0) | (u > 1))
@@ -362,9 +531,29 @@ class Problem:
 
     # ------------------------------------------------------------------ helpers for engines
     def initial_points(self, n: int, seed=None) -> np.ndarray:
-        """``n`` starting points inside the support: spread over the central half of the prior where a
-        prior transform exists, else PyMC's initial point jittered by U(-1, 1) on the unconstrained
-        space (continuous coordinates only), as ``pm.sample``'s ``jitter+adapt_diag`` does."""
+        """``n`` starting points inside the support.
+
+        Spread over the central half of the prior where a prior transform exists, else PyMC's initial point
+        jittered by U(-1, 1) on the unconstrained space (continuous coordinates only), as ``pm.sample``'s
+        ``jitter+adapt_diag`` does. Up to 20 attempts are made until every point has a finite log posterior.
+
+        Parameters
+        ----------
+        n : int
+            Number of points (e.g. one per chain).
+        seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+            Randomness; the same seed gives the same points.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ndim)
+            The points.
+
+        Raises
+        ------
+        ValueError
+            No set of points with a finite log posterior was found in 20 attempts.
+        """
         rng = as_rng(seed)
         for _ in range(20):
             try:

@@ -52,7 +52,33 @@ _ROUND_TRIP_ATOL = 1e-12
 
 @dataclass
 class CompiledModel:
-    """Vectorised functions of one PyMC model (see the module docstring)."""
+    """Vectorised functions of one PyMC model (see the module docstring); built by :func:`compile_model`.
+
+    Parameters
+    ----------
+    layout : bayeskit.layout.Layout
+        Constrained free variables, in ``model.free_RVs`` order.
+    z_layout : bayeskit.layout.Layout
+        Unconstrained value variables, same order.
+    term_names : tuple of str
+        Constrained terms: priors, constraint checks, likelihood.
+    n_prior_terms : int
+        How many of ``term_names`` are prior terms.
+    z_term_names : tuple of str
+        Unconstrained terms: priors (with Jacobian), finiteness, likelihood.
+    n_z_prior_terms : int
+        How many of ``z_term_names`` are prior terms.
+    _terms_fn, _z_terms_grad_fn, _z_terms_fn, _to_constrained_fn, _to_unconstrained_fn : callable
+        The compiled PyTensor functions.
+    _transform_fn : callable or None
+        The compiled prior transform, None where the model has none.
+    _transform_error : str or None
+        Why there is no prior transform.
+    _initial_z_fn : callable
+        PyMC's initial point on the unconstrained space, computed when first asked.
+    transforms : dict of str to str
+        Variable -> name of its value transform (``"none"`` if identity).
+    """
 
     layout: Layout                     # constrained free variables, in model.free_RVs order
     z_layout: Layout                   # unconstrained value variables, same order
@@ -75,25 +101,97 @@ class CompiledModel:
         return self._initial_z_fn()
 
     def terms(self, x: np.ndarray) -> tuple[np.ndarray, int]:
-        """Constrained log-density terms ``(n, k)`` (prior terms first) and the number of prior terms."""
+        """Constrained log-density terms ``(n, k)`` (prior terms first) and the number of prior terms.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (n, ndim)
+            Constrained values, flat in ``layout`` order.
+
+        Returns
+        -------
+        terms : numpy.ndarray, shape (n, k)
+        n_prior_terms : int
+        """
         return np.ascontiguousarray(self._terms_fn(x)[0].reshape(len(x), -1)), self.n_prior_terms
 
     def z_terms(self, z: np.ndarray) -> tuple[np.ndarray, int]:
-        """Unconstrained log-density terms ``(n, k)`` (prior terms, with Jacobians, first) and their number."""
+        """Unconstrained log-density terms ``(n, k)`` (prior terms, with Jacobians, first) and their number.
+
+        Parameters
+        ----------
+        z : numpy.ndarray, shape (n, unconstrained ndim)
+            Unconstrained values, flat in ``z_layout`` order.
+
+        Returns
+        -------
+        terms : numpy.ndarray, shape (n, k)
+        n_prior_terms : int
+        """
         return np.ascontiguousarray(self._z_terms_fn(z)[0].reshape(len(z), -1)), self.n_z_prior_terms
 
     def z_terms_and_grad(self, z: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
-        """:meth:`z_terms` and the gradient of their sum, ``(n, unconstrained ndim)``."""
+        """:meth:`z_terms` and the gradient of their sum, ``(n, unconstrained ndim)``.
+
+        Parameters
+        ----------
+        z : numpy.ndarray, shape (n, unconstrained ndim)
+            Unconstrained values, flat in ``z_layout`` order.
+
+        Returns
+        -------
+        terms : numpy.ndarray, shape (n, k)
+        n_prior_terms : int
+        grad : numpy.ndarray, shape (n, unconstrained ndim)
+        """
         terms, grad = self._z_terms_grad_fn(z)
         return np.ascontiguousarray(terms.reshape(len(z), -1)), self.n_z_prior_terms, grad.reshape(len(z), -1)
 
     def to_constrained(self, z: np.ndarray) -> np.ndarray:
+        """Map unconstrained values to constrained ones (the value transforms' backward maps).
+
+        Parameters
+        ----------
+        z : numpy.ndarray, shape (n, unconstrained ndim)
+            Unconstrained values, flat in ``z_layout`` order.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ndim)
+        """
         return _concat(self._to_constrained_fn(z), len(z))
 
     def to_unconstrained(self, x: np.ndarray) -> np.ndarray:
+        """Map constrained values to unconstrained ones (the value transforms' forward maps).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (n, ndim)
+            Constrained values, flat in ``layout`` order.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, unconstrained ndim)
+        """
         return _concat(self._to_unconstrained_fn(x), len(x))
 
     def transform(self, u: np.ndarray) -> np.ndarray:
+        """Prior transform: points of the unit cube to constrained values distributed as the prior.
+
+        Parameters
+        ----------
+        u : numpy.ndarray, shape (n, ndim)
+            Points of ``[0, 1]^ndim``.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, ndim)
+
+        Raises
+        ------
+        NotImplementedError
+            The model has a prior with no inverse CDF here (the message says which).
+        """
         if self._transform_fn is None:
             raise NotImplementedError(self._transform_error)
         return _concat(self._transform_fn(u), len(u))
@@ -274,8 +372,20 @@ def _icdf(rv, u):
 
 # ---------------------------------------------------------------------------------------- compile
 def observed_rvs(model) -> list:
-    """``model.observed_RVs`` without repeats: ``pm.sample_posterior_predictive`` on a model with a Potential and
-    ``pm.Data`` appends the observed variables to that list a second time (PyMC 5.28)."""
+    """``model.observed_RVs`` without repeats.
+
+    ``pm.sample_posterior_predictive`` on a model with a Potential and ``pm.Data`` appends the observed
+    variables to that list a second time (PyMC 5.28).
+
+    Parameters
+    ----------
+    model : pymc.Model
+
+    Returns
+    -------
+    list
+        The observed random variables, each once, in order.
+    """
     return list(dict.fromkeys(model.observed_RVs))
 
 
@@ -302,6 +412,22 @@ def compile_model(model) -> CompiledModel:
     """Compile ``model`` (a ``pm.Model``) into vectorised log-densities, gradients, maps and a prior transform.
 
     The model is not changed.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model with free random variables and observed data without NaN.
+
+    Returns
+    -------
+    CompiledModel
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a ``pm.Model``.
+    ValueError
+        The model has no free random variables, or observed data with NaN or inf (PyMC would impute them).
     """
     import pytensor
     import pytensor.tensor as pt
@@ -390,10 +516,28 @@ def compile_model(model) -> CompiledModel:
 
 
 def compile_pointwise(model, deterministics: list[str], log_likelihood: bool, shapes: list[tuple[int, ...]]):
-    """A function of a batch of constrained free values ``(n, ndim)`` (flat, in ``model.free_RVs`` order with
-    the given ``shapes``) returning, with a leading batch axis, each named Deterministic and, with
-    ``log_likelihood``, each observed variable's elementwise log-density (what ``pm.compute_log_likelihood``
-    gives). Built on the user's model without changing it; vectorised where PyTensor can."""
+    """Deterministics and pointwise log-likelihoods of a batch of constrained free values.
+
+    Built on the user's model without changing it; vectorised where PyTensor can.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model.
+    deterministics : list of str
+        Names of the Deterministics to compute.
+    log_likelihood : bool
+        Also return each observed variable's elementwise log-density (what ``pm.compute_log_likelihood``
+        gives).
+    shapes : list of tuple of int
+        Shapes of the free variables, in ``model.free_RVs`` order.
+
+    Returns
+    -------
+    callable
+        ``f(x)`` for ``x`` of shape ``(n, ndim)`` (flat, in ``model.free_RVs`` order), returning the arrays
+        with a leading batch axis.
+    """
     from pymc.logprob.basic import transformed_conditional_logp
     from pymc.logprob.utils import replace_rvs_by_values
     from pytensor.compile.mode import get_mode

@@ -28,10 +28,12 @@ values (:func:`bayeskit.pymc_bridge.compile_pointwise`), which also accepts ``in
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import arviz as az
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
 
 from bayeskit.layout import Layout, to_inference_data
 from bayeskit.pymc_bridge import observed_rvs
@@ -109,6 +111,8 @@ def build_inference_data(
         idata = to_inference_data(samples, layout, sample_stats=sample_stats, attrs=attrs)
         idata.attrs["log_likelihood"] = _NOT_POINTWISE
         return idata
+    import arviz as az
+
     free = _split_free_draws(samples, layout)
     groups, note = _pymc_groups(model, free, log_likelihood)
     if sample_stats:
@@ -163,6 +167,8 @@ def complete_pymc_inference_data(problem, idata: az.InferenceData, *, log_likeli
     out["posterior"] = groups.pop("posterior")
     for name, group in groups.items():
         out.setdefault(name, group)
+    import arviz as az
+
     completed = az.InferenceData(**_ordered(out))
     completed.attrs.update(dict(idata.attrs))
     completed.attrs["log_likelihood"] = note
@@ -277,6 +283,7 @@ def _coords_and_dims(model) -> tuple[dict, dict]:
 
 def _dataset(values: dict, coords: dict, dims: dict, *, drop_incompatible: bool = False, **kwargs):
     """PyMC's own conversion of arrays to a Dataset (its coords and dims handling)."""
+    import arviz as az
     import pymc
     from pymc.backends.arviz import dict_to_dataset_drop_incompatible_coords
 

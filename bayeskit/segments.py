@@ -28,8 +28,24 @@ __all__ = ["SegmentStats", "NormalSegmentPrior", "PoissonSegmentPrior", "Switchp
 
 @dataclass(frozen=True)
 class SegmentStats:
-    """Sufficient statistics of segments, vectorised: count ``n``, ``total`` and ``squares`` (sums)
-    and, for counts, ``log_factorials`` (sum of log c!)."""
+    """Sufficient statistics of segments, vectorised over segments.
+
+    Parameters
+    ----------
+    n : numpy.ndarray
+        Number of points of each segment.
+    total : numpy.ndarray
+        Sum of the values.
+    squares : numpy.ndarray
+        Sum of the squared values.
+    log_factorials : numpy.ndarray
+        Sum of ``log c!`` (for counts ``c``; used by the Poisson likelihood).
+
+    Notes
+    -----
+    ``a - b`` subtracts statistics elementwise: the statistics of ``y[i:k]`` are those of the prefix
+    ``y[:k]`` minus those of ``y[:i]``.
+    """
 
     n: np.ndarray
     total: np.ndarray
@@ -38,7 +54,18 @@ class SegmentStats:
 
     @classmethod
     def cumulative(cls, y: np.ndarray) -> "SegmentStats":
-        """Statistics of the prefixes ``y[:k]``, ``k = 0..len(y)``."""
+        """Statistics of the prefixes ``y[:k]``, ``k = 0..len(y)``.
+
+        Parameters
+        ----------
+        y : array_like, 1-D
+            The series.
+
+        Returns
+        -------
+        SegmentStats
+            Arrays of length ``len(y) + 1``.
+        """
         y = np.asarray(y, float)
         zero = np.zeros(1)
         return cls(np.arange(len(y) + 1, dtype=float), np.concatenate([zero, np.cumsum(y)]),
@@ -46,6 +73,17 @@ class SegmentStats:
                    np.concatenate([zero, np.cumsum(special.gammaln(np.abs(y) + 1))]))
 
     def take(self, k) -> "SegmentStats":
+        """The statistics at index (or indices) ``k``.
+
+        Parameters
+        ----------
+        k : int or array of int
+            Indices into the arrays.
+
+        Returns
+        -------
+        SegmentStats
+        """
         return SegmentStats(self.n[k], self.total[k], self.squares[k], self.log_factorials[k])
 
     def __sub__(self, other: "SegmentStats") -> "SegmentStats":
@@ -60,6 +98,22 @@ class NormalSegmentPrior:
     The mean is integrated analytically given ``sigma``; ``sigma`` by the trapezoid rule on ``n_grid``
     points of ``log sigma`` from ``sigma_sd * exp(-30)`` to ``sigma_sd * exp(3)`` (the integrand is
     smooth and vanishes at both ends, so the rule converges exponentially; tested against 2-D quadrature).
+
+    Parameters
+    ----------
+    mu_mean : float, default 0.0
+        Prior mean of each segment's mean.
+    mu_sd : float, default 10.0
+        Prior sd of each segment's mean, positive.
+    sigma_sd : float, default 5.0
+        Scale of the half-normal prior of each segment's sd, positive.
+    n_grid : int, default 1201
+        Quadrature points in ``log sigma``.
+
+    Raises
+    ------
+    ValueError
+        ``mu_sd`` or ``sigma_sd`` not positive, or ``mu_mean`` not finite.
     """
 
     mu_mean: float = 0.0
@@ -72,8 +126,21 @@ class NormalSegmentPrior:
             raise ValueError(f"need mu_sd > 0, sigma_sd > 0 and a finite mu_mean, got {self}")
 
     def integrate(self, seg: SegmentStats) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Log marginal likelihood of each segment and posterior moments of its parameters
-        (``E[mu]``, ``E[mu^2]``, ``E[sigma]``, ``E[sigma^2]``); an empty segment gives 0 and the prior's."""
+        """Log marginal likelihood of each segment and posterior moments of its parameters.
+
+        Parameters
+        ----------
+        seg : SegmentStats
+            Statistics of the segments.
+
+        Returns
+        -------
+        log_ml : numpy.ndarray
+            Log marginal likelihood per segment (0 for an empty segment).
+        moments : dict of str to numpy.ndarray
+            Posterior ``E[mu]``, ``E[mu^2]``, ``E[sigma]``, ``E[sigma^2]`` per segment, under keys ``"mu"``,
+            ``"mu2"``, ``"sigma"``, ``"sigma2"`` (an empty segment gives the prior's).
+        """
         n, tot, sq = (np.asarray(a, float)[:, None] for a in (seg.n, seg.total, seg.squares))
         u = np.linspace(np.log(self.sigma_sd) - 30, np.log(self.sigma_sd) + 3, self.n_grid)
         sigma = np.exp(u)[None, :]
@@ -104,7 +171,20 @@ class NormalSegmentPrior:
 
 @dataclass(frozen=True)
 class PoissonSegmentPrior:
-    """``rate ~ Gamma(shape, rate=rate)`` (``Exponential(lam)`` is ``shape=1, rate=lam``), counts ``~ Poisson(rate)``."""
+    """``rate ~ Gamma(shape, rate=rate)`` (``Exponential(lam)`` is ``shape=1, rate=lam``), counts ``~ Poisson(rate)``.
+
+    Parameters
+    ----------
+    shape : float, default 1.0
+        Gamma shape, positive.
+    rate : float, default 1.0
+        Gamma rate (inverse scale), positive.
+
+    Raises
+    ------
+    ValueError
+        ``shape`` or ``rate`` not positive.
+    """
 
     shape: float = 1.0
     rate: float = 1.0
@@ -114,6 +194,20 @@ class PoissonSegmentPrior:
             raise ValueError(f"need shape > 0 and rate > 0, got {self}")
 
     def integrate(self, seg: SegmentStats) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Log marginal likelihood of each segment (Gamma-Poisson, closed form) and the rate's posterior moments.
+
+        Parameters
+        ----------
+        seg : SegmentStats
+            Statistics of the segments.
+
+        Returns
+        -------
+        log_ml : numpy.ndarray
+            Log marginal likelihood per segment (negative binomial in closed form).
+        moments : dict of str to numpy.ndarray
+            Posterior ``E[rate]`` and ``E[rate^2]`` under keys ``"rate"`` and ``"rate2"``.
+        """
         a, b = self.shape + np.asarray(seg.total, float), self.rate + np.asarray(seg.n, float)
         log_ml = (self.shape * np.log(self.rate) - special.gammaln(self.shape) + special.gammaln(a)
                   - a * np.log(b) - seg.log_factorials)
@@ -122,7 +216,21 @@ class PoissonSegmentPrior:
 
 @dataclass(frozen=True)
 class SwitchpointPosterior:
-    """Exact posterior over the switchpoint(s) and the parameters' posterior means and sds."""
+    """Exact posterior over the switchpoint(s) and the parameters' posterior means and sds.
+
+    Parameters
+    ----------
+    switchpoints : numpy.ndarray
+        The values of ``s``, shape ``(m,)``, or of the pairs ``(s1, s2)``, shape ``(m, 2)``.
+    pmf : numpy.ndarray, shape (m,)
+        Their posterior probabilities.
+    log_evidence : float
+        Exact log marginal likelihood of the model.
+    mean : dict of str to float
+        Posterior means of the parameters (``mu_before``, ``rate_after``, the switchpoints ...).
+    sd : dict of str to float
+        Their posterior sds.
+    """
 
     switchpoints: np.ndarray  # (m,) values of s, or (m, 2) pairs (s1, s2)
     pmf: np.ndarray  # (m,)
@@ -131,23 +239,66 @@ class SwitchpointPosterior:
     sd: dict[str, float]
 
     def marginal(self, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Values and probabilities of switchpoint ``k`` (0 or 1) alone."""
+        """Values and probabilities of switchpoint ``k`` (0 or 1) alone.
+
+        Parameters
+        ----------
+        k : int, default 0
+            Which switchpoint (1 only for two switchpoints).
+
+        Returns
+        -------
+        values : numpy.ndarray
+            The switchpoint's distinct values, sorted.
+        probabilities : numpy.ndarray
+            Their marginal posterior probabilities.
+        """
         s = self.switchpoints if self.switchpoints.ndim == 1 else self.switchpoints[:, k]
         values = np.unique(s)
         return values, np.bincount(np.searchsorted(values, s), weights=self.pmf, minlength=len(values))
 
     def mode(self, k: int = 0) -> int:
+        """Most probable value of switchpoint ``k``.
+
+        Parameters
+        ----------
+        k : int, default 0
+            Which switchpoint.
+
+        Returns
+        -------
+        int
+            The marginal posterior mode.
+        """
         values, p = self.marginal(k)
         return int(values[np.argmax(p)])
 
     def interval(self, prob: float = 0.94, k: int = 0) -> tuple[int, int]:
-        """Equal-tailed interval of switchpoint ``k``: smallest value with CDF >= (1 - prob)/2 and
-        smallest value with CDF >= (1 + prob)/2."""
+        """Equal-tailed interval of switchpoint ``k``.
+
+        Parameters
+        ----------
+        prob : float, default 0.94
+            Probability inside the interval.
+        k : int, default 0
+            Which switchpoint.
+
+        Returns
+        -------
+        tuple of int
+            The smallest value with CDF >= (1 - prob)/2 and the smallest value with CDF >= (1 + prob)/2.
+        """
         values, p = self.marginal(k)
         cdf = np.cumsum(p)
         return int(values[np.searchsorted(cdf, (1 - prob) / 2)]), int(values[np.searchsorted(cdf, (1 + prob) / 2)])
 
     def reference(self) -> Reference:
+        """The posterior means, sds and log-evidence as a :class:`~bayeskit.exact.Reference`.
+
+        Returns
+        -------
+        bayeskit.exact.Reference
+        """
         return Reference(dict(self.mean), dict(self.sd), self.log_evidence)
 
 
@@ -186,7 +337,32 @@ def _mix(out_mean, out_sd, prefix_names, moments_by_segment, weights):
 
 
 def no_switchpoint(t, y, prior) -> SwitchpointPosterior:
-    """One segment for the whole series: its evidence and parameter moments (the no-change model)."""
+    """One segment for the whole series: its evidence and parameter moments (the no-change model).
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers (at least 2).
+    y : array_like
+        Observations at ``t``: any finite values for a :class:`NormalSegmentPrior`, non-negative integer
+        counts for a :class:`PoissonSegmentPrior`.
+    prior : NormalSegmentPrior or PoissonSegmentPrior
+        Prior of each segment's parameters.
+
+    Returns
+    -------
+    SwitchpointPosterior
+        With the single "switchpoint" ``t[-1]`` (no change) and parameters named ``mu``, ``sigma`` or
+        ``rate``.
+
+    Raises
+    ------
+    ValueError
+        ``t`` and ``y`` not 1-D of the same length >= 2, ``y`` not finite, ``t`` not strictly increasing
+        integers, or counts not non-negative integers.
+    TypeError
+        ``prior`` is neither segment prior.
+    """
     t, y = _check_series(t, y, _prior_kind(prior))
     stats = SegmentStats.cumulative(y)
     log_ml, m = prior.integrate(stats.take(np.array([len(y)])))
@@ -200,8 +376,42 @@ def no_switchpoint(t, y, prior) -> SwitchpointPosterior:
 def one_switchpoint(t, y, prior, labels=("before", "after"), name: str = "switchpoint") -> SwitchpointPosterior:
     """Exact posterior of the one-switchpoint model: ``s`` uniform over ``t``, first segment ``t <= s``.
 
-    Parameters are reported as ``<param>_<label>``, e.g. ``mu_before``, ``rate_after``; the
-    switchpoint's own mean and sd under ``name``."""
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers (at least 2).
+    y : array_like
+        Observations at ``t``: any finite values for a :class:`NormalSegmentPrior`, non-negative integer
+        counts for a :class:`PoissonSegmentPrior`.
+    prior : NormalSegmentPrior or PoissonSegmentPrior
+        Prior of each segment's parameters.
+    labels : tuple of str, default ("before", "after")
+        Suffixes of the two segments' parameters: ``mu_before``, ``rate_after``, ...
+    name : str, default "switchpoint"
+        Name of the switchpoint's own mean and sd.
+
+    Returns
+    -------
+    SwitchpointPosterior
+        The posterior over ``s`` (one value per ``t``), the log-evidence, and the parameters' means and sds.
+
+    Raises
+    ------
+    ValueError
+        ``t`` and ``y`` not 1-D of the same length >= 2, ``y`` not finite, ``t`` not strictly increasing
+        integers, or counts not non-negative integers.
+    TypeError
+        ``prior`` is neither segment prior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayeskit.segments import PoissonSegmentPrior, one_switchpoint
+    >>> t = np.arange(1, 21)
+    >>> y = np.r_[np.full(10, 5), np.full(10, 0)]
+    >>> one_switchpoint(t, y, PoissonSegmentPrior()).mode()
+    10
+    """
     t, y = _check_series(t, y, _prior_kind(prior))
     T = len(t)
     stats = SegmentStats.cumulative(y)
@@ -222,8 +432,38 @@ def one_switchpoint(t, y, prior, labels=("before", "after"), name: str = "switch
 
 def two_switchpoints_reversion(t, y, prior, labels=("base", "episode"),
                                names=("switch_1", "switch_2")) -> SwitchpointPosterior:
-    """Exact posterior of two switchpoints with reversion: ``s1`` uniform over ``t``, ``s2`` uniform over
-    ``t >= s1``; the episode is ``s1 < t <= s2``, the rest shares the baseline parameters."""
+    """Exact posterior of two switchpoints with reversion.
+
+    ``s1`` is uniform over ``t``, ``s2`` uniform over ``t >= s1``; the episode is ``s1 < t <= s2``, the
+    rest shares the baseline parameters. All ``T (T + 1) / 2`` pairs are summed.
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers (at least 2).
+    y : array_like
+        Observations at ``t``: any finite values for a :class:`NormalSegmentPrior`, non-negative integer
+        counts for a :class:`PoissonSegmentPrior`.
+    prior : NormalSegmentPrior or PoissonSegmentPrior
+        Prior of each segment's parameters.
+    labels : tuple of str, default ("base", "episode")
+        Suffixes of the baseline's and the episode's parameters.
+    names : tuple of str, default ("switch_1", "switch_2")
+        Names of the two switchpoints' means and sds.
+
+    Returns
+    -------
+    SwitchpointPosterior
+        The posterior over the pairs ``(s1, s2)``, the log-evidence, and the parameters' means and sds.
+
+    Raises
+    ------
+    ValueError
+        ``t`` and ``y`` not 1-D of the same length >= 2, ``y`` not finite, ``t`` not strictly increasing
+        integers, or counts not non-negative integers.
+    TypeError
+        ``prior`` is neither segment prior.
+    """
     t, y = _check_series(t, y, _prior_kind(prior))
     T = len(t)
     stats = SegmentStats.cumulative(y)
@@ -246,7 +486,22 @@ def two_switchpoints_reversion(t, y, prior, labels=("base", "episode"),
 
 
 def tv_distance(draws, values, pmf) -> float:
-    """Total variation distance between the empirical distribution of integer ``draws`` and ``pmf`` on ``values``."""
+    """Total variation distance between the empirical distribution of integer ``draws`` and ``pmf`` on ``values``.
+
+    Parameters
+    ----------
+    draws : array_like of int
+        Draws of a switchpoint (any shape; flattened).
+    values : array_like, sorted
+        The support of ``pmf``.
+    pmf : array_like
+        Probabilities of ``values``.
+
+    Returns
+    -------
+    float
+        Half the L1 distance; draws outside ``values`` count fully.
+    """
     draws = np.asarray(draws).ravel()
     values = np.asarray(values)
     outside = ~np.isin(draws, values)
@@ -255,10 +510,35 @@ def tv_distance(draws, values, pmf) -> float:
 
 
 def tv_tolerance(pmf, n_eff: float, alpha: float = 1e-4) -> float:
-    """An upper bound for the TV distance of ``n_eff`` independent draws from ``pmf``, exceeded with
-    probability below ``alpha``: its expectation, at most ``sum_k sqrt(p_k (1 - p_k) / n) / 2``
-    (Jensen), plus McDiarmid's deviation ``sqrt(log(1 / alpha) / (2 n))`` (one draw moves the TV by at
-    most ``1 / n``). For correlated MCMC draws, ``n_eff`` is their effective sample size."""
+    """Upper bound for the TV distance of ``n_eff`` independent draws from ``pmf``, exceeded with probability < ``alpha``.
+
+    Its expectation, at most ``sum_k sqrt(p_k (1 - p_k) / n) / 2`` (Jensen), plus McDiarmid's deviation
+    ``sqrt(log(1 / alpha) / (2 n))`` (one draw moves the TV by at most ``1 / n``). For correlated MCMC
+    draws, ``n_eff`` is their effective sample size.
+
+    Parameters
+    ----------
+    pmf : array_like
+        The exact probabilities.
+    n_eff : float
+        Number of independent draws (or the ESS), positive.
+    alpha : float, default 1e-4
+        Probability that the bound is exceeded.
+
+    Returns
+    -------
+    float
+        The bound.
+
+    Raises
+    ------
+    ValueError
+        ``n_eff`` is not positive.
+
+    References
+    ----------
+    McDiarmid, C. (1989). On the method of bounded differences. Surveys in Combinatorics 141, 148-188.
+    """
     pmf = np.asarray(pmf, float)
     if not n_eff > 0:
         raise ValueError(f"n_eff must be positive, got {n_eff}")

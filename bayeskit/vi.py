@@ -60,6 +60,20 @@ LogDensityGrad = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class GaussianVI:
+    """A fitted Gaussian approximation ``q = N(mean, chol chol^T)``, from :func:`fit_gaussian` or
+    :func:`fit_gaussian_by_quadrature`.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray, shape (d,)
+        Mean of ``q``.
+    chol : numpy.ndarray, shape (d, d)
+        Lower-triangular ``L`` with ``cov = L L^T`` (diagonal for mean-field).
+    elbo_trace : numpy.ndarray
+        The ELBO along the optimisation (Monte Carlo estimates per step, or per L-BFGS iteration).
+    family : {"meanfield", "fullrank"}
+        The variational family.
+    """
     mean: np.ndarray
     chol: np.ndarray  # lower-triangular L, cov = L L^T (diagonal for mean-field)
     elbo_trace: np.ndarray  # Monte Carlo ELBO at every step
@@ -74,7 +88,25 @@ class GaussianVI:
         return np.sqrt(np.diag(self.cov))
 
     def elbo(self, log_density_grad: LogDensityGrad, n: int = 20_000, seed=None) -> tuple[float, float]:
-        """ELBO of the fitted q by Monte Carlo with ``n`` draws: estimate and standard error."""
+        """ELBO of the fitted q by Monte Carlo with ``n`` draws: estimate and standard error.
+
+        Parameters
+        ----------
+        log_density_grad : callable
+            Vectorised ``theta (n, d) -> (log p (n,), grad (n, d))``: the unnormalised log posterior and its
+            gradient.
+        n : int, default 20000
+            Draws from ``q``.
+        seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+            Randomness of the draws.
+
+        Returns
+        -------
+        elbo : float
+            ``mean(log p) + H[q]`` (the entropy exactly).
+        standard_error : float
+            Monte Carlo standard error of the estimate.
+        """
         eps = as_rng(seed).standard_normal((n, len(self.mean)))
         logp, _ = log_density_grad(self.mean + eps @ self.chol.T)
         d = len(self.mean)
@@ -82,6 +114,19 @@ class GaussianVI:
         return float(logp.mean() + entropy), float(logp.std(ddof=1) / np.sqrt(n))
 
     def sample(self, n: int, seed=None) -> np.ndarray:
+        """Draws from ``q``.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+            Randomness; the same seed gives the same draws.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         return self.mean + as_rng(seed).standard_normal((n, len(self.mean))) @ self.chol.T
 
 
@@ -113,9 +158,33 @@ def _hermite_rule(d: int, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def elbo_by_quadrature(log_density_grad: LogDensityGrad, mean, chol, n_nodes: int = 32) -> float:
-    """``E_q[log p] + H[q]`` for ``q = N(mean, chol chol^T)``, the expectation by a tensor Gauss-Hermite rule
-    with ``n_nodes`` points per dimension (exact for polynomials of degree ``2 n_nodes - 1``; for a smooth
-    log density it converges fast: compare two ``n_nodes``)."""
+    """``E_q[log p] + H[q]`` for ``q = N(mean, chol chol^T)``, by a tensor Gauss-Hermite rule.
+
+    The rule has ``n_nodes`` points per dimension (exact for polynomials of degree ``2 n_nodes - 1``; for a
+    smooth log density it converges fast: compare two ``n_nodes``).
+
+    Parameters
+    ----------
+    log_density_grad : callable
+        Vectorised ``theta (n, d) -> (log p (n,), grad (n, d))``: the unnormalised log posterior and its
+        gradient. Only the log density is used.
+    mean : array_like, shape (d,)
+        Mean of ``q``, ``d`` from 1 to 3.
+    chol : array_like, shape (d, d)
+        Cholesky factor of ``q``'s covariance.
+    n_nodes : int, default 32
+        Gauss-Hermite nodes per dimension.
+
+    Returns
+    -------
+    float
+        The ELBO.
+
+    Raises
+    ------
+    ValueError
+        ``d`` outside 1 to 3, or ``n_nodes`` not a positive integer.
+    """
     mean, chol = np.atleast_1d(np.asarray(mean, float)), np.atleast_2d(np.asarray(chol, float))
     z, w = _hermite_rule(mean.size, check_positive_int("n_nodes", n_nodes))
     logp, _ = log_density_grad(mean + z @ chol.T)
@@ -125,9 +194,37 @@ def elbo_by_quadrature(log_density_grad: LogDensityGrad, mean, chol, n_nodes: in
 
 def fit_gaussian_by_quadrature(log_density_grad: LogDensityGrad, initial_mean, family: str = "meanfield",
                                n_nodes: int = 32, initial_sd: float = 1.0) -> GaussianVI:
-    """The Gaussian that maximises the ELBO, with no Monte Carlo: the ELBO and its gradient by Gauss-Hermite
-    quadrature (:func:`elbo_by_quadrature`), maximised by L-BFGS. For 1 to 3 dimensions. ``elbo_trace``
-    holds the ELBO at each L-BFGS iteration; raises if L-BFGS does not converge."""
+    """The Gaussian that maximises the ELBO, with no Monte Carlo.
+
+    The ELBO and its gradient by Gauss-Hermite quadrature (:func:`elbo_by_quadrature`), maximised by L-BFGS.
+    For 1 to 3 dimensions: the exact reference that stochastic fits are checked against.
+
+    Parameters
+    ----------
+    log_density_grad : callable
+        Vectorised ``theta (n, d) -> (log p (n,), grad (n, d))``: the unnormalised log posterior and its
+        gradient.
+    initial_mean : array_like, shape (d,)
+        Starting mean.
+    family : {"meanfield", "fullrank"}, default "meanfield"
+        Diagonal or full covariance.
+    n_nodes : int, default 32
+        Gauss-Hermite nodes per dimension.
+    initial_sd : float, default 1.0
+        Starting sd of every coordinate.
+
+    Returns
+    -------
+    GaussianVI
+        The optimum; ``elbo_trace`` holds the ELBO at each L-BFGS iteration.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``family``, ``d`` outside 1 to 3.
+    RuntimeError
+        L-BFGS did not converge.
+    """
     from scipy import optimize
 
     if family not in ("meanfield", "fullrank"):
@@ -225,7 +322,27 @@ def fit_gaussian(log_density_grad: LogDensityGrad, initial_mean, family: str = "
 
 # ---------------------------------------------------------------- did it work? PSIS k-hat (Yao et al. 2018)
 def gaussian_log_density(theta, mean, cov) -> np.ndarray:
-    """``log N(theta | mean, cov)`` at each row of ``theta`` ``(n, d)``."""
+    """``log N(theta | mean, cov)`` at each row of ``theta``.
+
+    Parameters
+    ----------
+    theta : array_like, shape (n, d)
+        Points.
+    mean : array_like, shape (d,)
+        Mean.
+    cov : array_like, shape (d, d)
+        Covariance, positive definite.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The normalised log density.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        ``cov`` is not positive definite.
+    """
     theta = np.atleast_2d(np.asarray(theta, float))
     mean = np.atleast_1d(np.asarray(mean, float))
     chol = np.linalg.cholesky(np.atleast_2d(np.asarray(cov, float)))
@@ -234,9 +351,31 @@ def gaussian_log_density(theta, mean, cov) -> np.ndarray:
 
 
 def pareto_khat(log_ratios) -> float:
-    """Estimated Pareto shape ``k_hat`` of the largest importance ratios (ArviZ's ``psislw``, ``reff=1``: the
-    ratios come from independent draws). Raises on non-finite ratios or when all are equal to rounding (within
-    1e-8: then ``q`` is the target up to a constant and there is no tail to fit)."""
+    """Estimated Pareto shape ``k_hat`` of the largest importance ratios.
+
+    ArviZ's ``psislw`` with ``reff=1`` (the ratios come from independent draws).
+
+    Parameters
+    ----------
+    log_ratios : array_like, shape (n,)
+        Log importance ratios ``log p(theta) - log q(theta)`` of at least 100 independent draws from ``q``.
+
+    Returns
+    -------
+    float
+        ``k_hat``: below 0.5 good, 0.5-0.7 usable with care, above 0.7 unreliable.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 100 ratios or not a vector; non-finite ratios; all ratios equal to rounding (within 1e-8:
+        then ``q`` is the target up to a constant and there is no tail to fit).
+
+    References
+    ----------
+    Vehtari, A., Simpson, D., Gelman, A., Yao, Y., Gabry, J. (2024). Pareto smoothed importance sampling.
+    JMLR 25(72), 1-58.
+    """
     return _psis(log_ratios)[1]
 
 
@@ -258,8 +397,19 @@ def _psis(log_ratios) -> tuple[np.ndarray, float]:
 
 @dataclass(frozen=True)
 class PSISResult:
-    """Draws from q, their log importance ratios, the Pareto-smoothed normalised log weights and the tail shape
-    ``khat``."""
+    """Draws from q, their log importance ratios, the Pareto-smoothed normalised log weights and ``khat``.
+
+    Parameters
+    ----------
+    khat : float
+        Estimated Pareto shape of the ratios' tail.
+    draws : numpy.ndarray, shape (n, d)
+        The draws from ``q``.
+    log_ratios : numpy.ndarray, shape (n,)
+        ``log p(theta) - log q(theta)``, unnormalised.
+    log_weights : numpy.ndarray, shape (n,)
+        Smoothed and normalised log weights (their logsumexp is 0).
+    """
 
     khat: float
     draws: np.ndarray  # (n, d) from q
@@ -402,10 +552,29 @@ class FitHistory:
         return float(times[0] - self.created), float((times[-1] - times[1]) / (steps[-1] - steps[1]))
 
     def parameter_change_stop(self, tolerance: float = 1e-3, diff: str = "relative") -> int | None:
-        """The iteration at which PyMC's ``CheckParametersConvergence(every=self.every, tolerance, diff)`` (norm:
-        the largest change) would have stopped this fit, or None: it stops at the first check where every raw
-        parameter changed by less than ``tolerance`` since the previous check (``relative``: ``(|change| + 1e-6)
-        / (|previous| + 1e-6)``, as PyMC computes it)."""
+        """The iteration at which PyMC's ``CheckParametersConvergence`` would have stopped this fit.
+
+        That is ``CheckParametersConvergence(every=self.every, tolerance, diff)`` (norm: the largest change): it
+        stops at the first check where every raw parameter changed by less than ``tolerance`` since the previous
+        check (``relative``: ``(|change| + 1e-6) / (|previous| + 1e-6)``, as PyMC computes it).
+
+        Parameters
+        ----------
+        tolerance : float, default 1e-3
+            Largest change allowed.
+        diff : {"relative", "absolute"}, default "relative"
+            How a change is measured.
+
+        Returns
+        -------
+        int or None
+            The iteration, or None if the rule never fired in the recorded history.
+
+        Raises
+        ------
+        ValueError
+            ``diff`` is neither "relative" nor "absolute".
+        """
         if diff not in ("relative", "absolute"):
             raise ValueError(f"diff must be 'relative' or 'absolute', got {diff!r}")
         steps, params = self.steps, self.params

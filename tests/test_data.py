@@ -22,6 +22,17 @@ def test_santa_gifts_has_nine_types_with_counts_summing_to_7166():
     assert gifts["coal"]["params"] == {"a": 0.5, "b": 0.5, "scale": 47.0}
 
 
+def test_data_folder_is_the_package_folder_and_every_data_set_loads(monkeypatch):
+    # catches: the loader looking outside the package (e.g. the old repository-level data/), which a wheel lacks
+    from pathlib import Path
+
+    monkeypatch.delenv("BAYESKIT_DATA_DIR", raising=False)
+    assert data.data_dir() == Path(data.__file__).resolve().parent
+    for name in data.available():
+        assert data.path(name).is_relative_to(data.data_dir())
+        data.load(name)  # raises DataError if a file is missing or altered
+
+
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(KeyError, match="unknown data set 'coal'.*coal_mining_disasters"):
         data.load("coal")
@@ -30,7 +41,7 @@ def test_unknown_name_lists_the_known_ones():
 @pytest.fixture
 def data_copy(tmp_path, monkeypatch):
     folder = tmp_path / "data"
-    shutil.copytree(data.data_dir(), folder)
+    shutil.copytree(data.data_dir(), folder, ignore=shutil.ignore_patterns("*.py", "__pycache__", "scripts"))
     monkeypatch.setenv("BAYESKIT_DATA_DIR", str(folder))
     return folder
 
@@ -53,9 +64,9 @@ def test_switchpoint_series_is_what_its_script_makes(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    folder = Path(data.__file__).resolve().parent
     out = tmp_path / "series.csv"
-    subprocess.run([sys.executable, str(root / "data/scripts/make_switchpoint_series.py"), str(out)], check=True, cwd=root)
-    assert out.read_bytes() == (root / "data/switchpoint_series.csv").read_bytes()
+    subprocess.run([sys.executable, str(folder / "scripts/make_switchpoint_series.py"), str(out)], check=True, cwd=tmp_path)
+    assert out.read_bytes() == (folder / "switchpoint_series.csv").read_bytes()
     df = data.load("switchpoint_series")
     assert list(df.columns) == ["t", "y_one_change", "y_reversion"] and df["t"].tolist() == list(range(1, 91))

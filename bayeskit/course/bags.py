@@ -64,7 +64,22 @@ class BagScorer:
         }
 
     def counts(self, composition: Mapping[str, int]) -> dict[str, int]:
-        """``composition`` as counts over :attr:`types` (zeros filled in), checked."""
+        """``composition`` as counts over :attr:`types` (zeros filled in), checked.
+
+        Parameters
+        ----------
+        composition : mapping of str to int
+            Gift counts by type.
+
+        Returns
+        -------
+        dict of str to int
+
+        Raises
+        ------
+        ValueError
+            A type not among :attr:`types`, or a count outside ``0..max_per_type``.
+        """
         unknown = [t for t in composition if t not in self.types]
         if unknown:
             raise ValueError(f"gift types {unknown} are not among this search's types {list(self.types)}")
@@ -76,17 +91,48 @@ class BagScorer:
         return out
 
     def weights(self, counts: Mapping[str, int]) -> np.ndarray:
-        """The bag's weight in each scenario."""
+        """The bag's weight in each scenario.
+
+        Parameters
+        ----------
+        counts : mapping of str to int
+            Counts over :attr:`types`, as :meth:`counts` gives them.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_mc,)
+        """
         return sum(self._cumulative[t][:, k] for t, k in counts.items() if k) + np.zeros(self.n_mc)
 
     @staticmethod
     def score_weights(w: np.ndarray) -> float:
-        """Mean score over scenarios: the weight where it is at most the capacity, else 0."""
+        """Mean score over scenarios: the weight where it is at most the capacity, else 0.
+
+        Parameters
+        ----------
+        w : numpy.ndarray
+            Bag weights, one per scenario.
+
+        Returns
+        -------
+        float
+        """
         return float(np.mean(np.where(w <= BAG_CAPACITY, w, 0.0)))
 
     def describe(self, counts: Mapping[str, int]) -> dict:
-        """Composition (non-zero counts), number of gifts, expected score with its Monte Carlo standard error
-        (sd of the score over the scenarios over root ``n_mc``), P(overweight), mean weight."""
+        """Summary of a bag on the scenarios.
+
+        Parameters
+        ----------
+        counts : mapping of str to int
+            Counts over :attr:`types`, as :meth:`counts` gives them.
+
+        Returns
+        -------
+        dict
+            ``composition`` (non-zero counts), ``n_gifts``, ``expected_score``, ``expected_score_se`` (sd of the
+            score over the scenarios over root ``n_mc``), ``p_overweight``, ``mean_weight``.
+        """
         w = self.weights(counts)
         score = np.where(w <= BAG_CAPACITY, w, 0.0)
         return {"composition": {t: k for t, k in counts.items() if k}, "n_gifts": int(sum(counts.values())),
@@ -97,7 +143,15 @@ class BagScorer:
 
 @dataclass
 class Climb:
-    """One hill climb: the accepted bags in order (``path[0]`` is the start) and the move that led to each."""
+    """One hill climb: the accepted bags in order (``path[0]`` is the start) and the move that led to each.
+
+    Parameters
+    ----------
+    path : list of dict
+        :meth:`BagScorer.describe` of each accepted bag.
+    moves : list of str
+        The move that led to each (``"start"`` first).
+    """
 
     path: list[dict] = field(default_factory=list)
     moves: list[str] = field(default_factory=list)
@@ -128,15 +182,35 @@ def _moves(types: Sequence[str], exchanges: bool) -> list[tuple[str, dict[str, i
 
 
 def hill_climb(scorer: BagScorer, start: Mapping[str, int], exchanges: bool = True, max_iterations: int = 500) -> Climb:
-    """Steepest ascent from ``start``: make the best change (see :func:`_moves`) while it raises the expected
-    score; never below :data:`MIN_GIFTS` gifts. Where every candidate scores the same (a bag overweight in
-    every scenario scores 0, and so do its neighbours), the one with the smallest expected excess over the
+    """Steepest ascent from ``start``: make the best change while it raises the expected score.
+
+    Never below :data:`MIN_GIFTS` gifts. Where every candidate scores the same (a bag overweight in every
+    scenario scores 0, and so do its neighbours), the one with the smallest expected excess over the
     capacity wins, so the climb can leave that plateau.
+
+    Parameters
+    ----------
+    scorer : BagScorer
+        Scores bags on its fixed scenarios.
+    start : mapping of str to int
+        The starting bag.
+    exchanges : bool, default True
+        Also allow replacing one gift by the whole number of lighter gifts nearest its expected weight, and
+        the reverse.
+    max_iterations : int, default 500
+        At most this many moves.
+
+    Returns
+    -------
+    Climb
+        Ends at a local optimum of the moves.
 
     Raises
     ------
     ValueError
-        If ``start`` holds fewer than :data:`MIN_GIFTS` gifts (Kaggle does not allow such a bag).
+        If ``start`` holds fewer than :data:`MIN_GIFTS` gifts (Kaggle does not allow such a bag) or bad counts.
+    RuntimeError
+        No local optimum within ``max_iterations`` moves.
     """
     counts = scorer.counts(start)
     if sum(counts.values()) < MIN_GIFTS:
@@ -178,7 +252,27 @@ def hill_climb(scorer: BagScorer, start: Mapping[str, int], exchanges: bool = Tr
 
 
 def random_bag(rng: np.random.Generator, types: Sequence[str], n_gifts: int) -> dict[str, int]:
-    """A bag of ``n_gifts`` gifts, each of a type drawn uniformly from ``types``."""
+    """A bag of ``n_gifts`` gifts, each of a type drawn uniformly from ``types``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Randomness.
+    types : sequence of str
+        Gift types to draw from.
+    n_gifts : int
+        At least :data:`MIN_GIFTS`.
+
+    Returns
+    -------
+    dict of str to int
+        Non-zero counts.
+
+    Raises
+    ------
+    ValueError
+        ``n_gifts`` below :data:`MIN_GIFTS`.
+    """
     if n_gifts < MIN_GIFTS:
         raise ValueError(f"a bag must hold at least {MIN_GIFTS} gifts, got n_gifts={n_gifts}")
     drawn = rng.choice(len(types), size=n_gifts)
@@ -187,9 +281,33 @@ def random_bag(rng: np.random.Generator, types: Sequence[str], n_gifts: int) -> 
 
 def random_starts(n_starts: int, types: Sequence[str], n_gifts_range: tuple[int, int] = (3, 15),
                   max_per_type: int = 30, seed: SeedLike = None) -> list[dict[str, int]]:
-    """``n_starts`` random bags (:func:`random_bag`), each of ``n_gifts`` uniform in ``n_gifts_range`` and at most
-    ``max_per_type`` gifts of a type. Pass them to :func:`search_bags` (``starts=``) to run searches that differ in
-    something else (e.g. ``n_mc``) from the same starts."""
+    """``n_starts`` random bags (:func:`random_bag`) for :func:`search_bags`.
+
+    Each has ``n_gifts`` uniform in ``n_gifts_range`` and at most ``max_per_type`` gifts of a type. Pass them
+    to :func:`search_bags` (``starts=``) to run searches that differ in something else (e.g. ``n_mc``) from
+    the same starts.
+
+    Parameters
+    ----------
+    n_starts : int
+        Number of bags.
+    types : sequence of str
+        Gift types to draw from.
+    n_gifts_range : tuple of int, default (3, 15)
+        Inclusive range of bag sizes.
+    max_per_type : int, default 30
+        Most gifts of one type.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+
+    Returns
+    -------
+    list of dict of str to int
+
+    Raises
+    ------
+    ValueError
+        ``n_gifts_range`` below :data:`MIN_GIFTS`, reversed, or larger than the types allow.
+    """
     n_starts = check_positive_int("n_starts", n_starts)
     lo, hi = n_gifts_range
     if not MIN_GIFTS <= lo <= hi:
@@ -211,17 +329,40 @@ def random_starts(n_starts: int, types: Sequence[str], n_gifts_range: tuple[int,
 def search_bags(n_starts: int = 8, types: Sequence[str] | None = None, n_gifts_range: tuple[int, int] = (3, 15),
                 exchanges: bool = True, n_mc: int = 10_000, max_per_type: int = 30,
                 seed: SeedLike = None, starts: Sequence[Mapping[str, int]] | None = None) -> list[Climb]:
-    """Hill climbs (:func:`hill_climb`) from ``n_starts`` random bags (``n_gifts`` uniform in
-    ``n_gifts_range``, each gift of a uniformly drawn type), all scored on the same scenarios. Returns the
-    climbs in the order of their starts; the best bag found is
-    ``max(climbs, key=lambda c: c.best["expected_score"]).best``. Each climb ends at a local optimum of
-    its moves; different starts may end at different ones.
+    """Hill climbs (:func:`hill_climb`) from random bags, all scored on the same scenarios.
+
+    The starts have ``n_gifts`` uniform in ``n_gifts_range``, each gift of a uniformly drawn type. The best bag
+    found is ``max(climbs, key=lambda c: c.best["expected_score"]).best``. Each climb ends at a local optimum
+    of its moves; different starts may end at different ones.
 
     The same seed gives the same starts, scenarios and paths. The scenarios are drawn first (they are those of
     ``BagScorer(types, n_mc, max_per_type, seed=seed)``, to re-score other bags on them), so a different
     ``n_mc`` also changes the random starts: to compare searches from the same starts, draw them once
     (:func:`random_starts`) and pass them as ``starts`` (then ``n_starts`` and ``n_gifts_range`` are not used,
     and ``seed`` only draws the scenarios).
+
+    Parameters
+    ----------
+    n_starts : int, default 8
+        Number of random starts.
+    types : sequence of str, optional
+        Gift types; default all nine.
+    n_gifts_range : tuple of int, default (3, 15)
+        Inclusive range of start sizes.
+    exchanges : bool, default True
+        Allow exchange moves (see :func:`hill_climb`).
+    n_mc : int, default 10000
+        Monte Carlo scenarios.
+    max_per_type : int, default 30
+        Most gifts of one type.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+    starts : sequence of mapping, optional
+        Given starting bags.
+
+    Returns
+    -------
+    list of Climb
+        In the order of their starts.
     """
     rng = as_rng(seed)
     scorer = BagScorer(types, n_mc=n_mc, max_per_type=max_per_type, seed=rng)

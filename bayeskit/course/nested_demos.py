@@ -45,8 +45,13 @@ __all__ = ["CountingLikelihood", "count_hops", "lindley_table", "log_bf_sign_cha
 class CountingLikelihood:
     """Wrap a log-likelihood and record each call: its number of points and the seconds spent inside.
 
-    ``vectorized=True`` wraps ``f: (n, d) -> (n,)`` and is called with batches; ``vectorized=False``
-    wraps the same function for UltraNest's one-point interface (``(d,) -> float``).
+    Parameters
+    ----------
+    log_likelihood : callable
+        Vectorised ``(n, d) -> (n,)``.
+    vectorized : bool, default True
+        True: the wrapper is called with batches ``(n, d)``; False: with one point ``(d,)`` at a time, as
+        UltraNest's one-point interface does, returning a float.
     """
 
     def __init__(self, log_likelihood: Callable[[np.ndarray], np.ndarray], vectorized: bool = True):
@@ -80,6 +85,27 @@ def count_hops(x, low: float, high: float) -> int:
     Values between ``low`` and ``high`` keep the previous side (hysteresis), so wiggles around a single
     boundary are not counted: with ``low = -1``, ``high = 1`` on a density with bumps at -2 and 2, a hop is
     a passage from one bump to the other.
+
+    Parameters
+    ----------
+    x : array_like
+        The sequence (flattened).
+    low, high : float
+        The two thresholds, ``low < high``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        ``low >= high``.
+
+    Examples
+    --------
+    >>> count_hops([-2, 0.5, 2, 0, -2, 2], -1, 1)
+    3
     """
     x = np.asarray(x, float).ravel()
     if not low < high:
@@ -91,8 +117,20 @@ def count_hops(x, low: float, high: float) -> int:
 
 # ------------------------------------------------------------------------------------------ Lindley's paradox
 def poisson_max_log_likelihood_ratio(counts) -> float:
-    """``max log L(one switchpoint) - max log L(no change)`` for Poisson counts: the maximum over the split
-    ``k`` (first segment ``counts[:k]``, ``1 <= k < T``) with each segment's rate at its mean. No prior enters."""
+    """``max log L(one switchpoint) - max log L(no change)`` for Poisson counts. No prior enters.
+
+    The maximum is over the split ``k`` (first segment ``counts[:k]``, ``1 <= k < T``) with each segment's
+    rate at its mean.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The series.
+
+    Returns
+    -------
+    float
+    """
     c = np.asarray(counts, float)
 
     def max_ll(segment):
@@ -103,13 +141,26 @@ def poisson_max_log_likelihood_ratio(counts) -> float:
 
 
 def lindley_table(t, counts, prior_means) -> pd.DataFrame:
-    """Exact facts of the one-switchpoint model against no change, for ``rate ~ Exponential(1 / m)`` with each
-    prior mean ``m`` in ``prior_means``.
+    """Exact facts of the one-switchpoint model against no change, for ``rate ~ Exponential(1 / m)`` and several ``m``.
 
     Columns: the log Bayes factor; ``P(s = last time)``, the posterior probability of the switchpoint value
     that means no change (``1 / (T BF)`` exactly: the no-change model is that one value of ``s``); the
     posterior mean of each rate and the posterior median of the later rate (the median ignores the prior's
     tail that an empty later segment leaves); the posterior mode and mean of the switchpoint.
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times (years), strictly increasing integers.
+    counts : array_like of int
+        Non-negative counts at ``t``.
+    prior_means : iterable of float
+        The prior means ``m`` of the rates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the prior mean.
     """
     t, counts = np.asarray(t), np.asarray(counts)
     rows = []
@@ -143,8 +194,29 @@ def _median_rate_after(t, counts, prior, pmf) -> float:
 
 
 def log_bf_sign_change(t, counts, log10_range=(0.0, 30.0)) -> float:
-    """The prior mean ``m`` of the rates (``rate ~ Exponential(1 / m)``) at which the exact log Bayes factor of
-    one switchpoint against none crosses zero (root of a smooth function of ``log10 m``, by Brent's method)."""
+    """The prior mean ``m`` of the rates at which the exact log Bayes factor changes sign.
+
+    With ``rate ~ Exponential(1 / m)``, the log Bayes factor of one switchpoint against none crosses zero at
+    the returned ``m`` (root of a smooth function of ``log10 m``, by Brent's method).
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times (years), strictly increasing integers.
+    counts : array_like of int
+        Non-negative counts at ``t``.
+    log10_range : tuple of float, default (0.0, 30.0)
+        Bracket of ``log10 m``; the log Bayes factor must change sign in it.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        The sign does not change in ``log10_range``.
+    """
     def log_bf(log10_m):
         prior = segments.PoissonSegmentPrior(shape=1.0, rate=10.0 ** -log10_m)
         return segments.one_switchpoint(t, counts, prior).log_evidence - segments.no_switchpoint(t, counts, prior).log_evidence
@@ -192,7 +264,19 @@ def exact_loo_poisson(counts, prior: segments.PoissonSegmentPrior) -> pd.DataFra
 
     Leaving out ``y_i`` removes its term from the likelihood and nothing else (the switchpoint keeps its uniform
     prior over all ``T`` times), so ``log p(y_i | y_-i) = log Z(y) - log Z(y_-i)``, each evidence a sum of segment
-    integrals as in :func:`bayeskit.segments.one_switchpoint`. Returns one row per observation, one column per model.
+    integrals as in :func:`bayeskit.segments.one_switchpoint`.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The series.
+    prior : bayeskit.segments.PoissonSegmentPrior
+        Gamma prior of each segment's rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per observation, columns ``"no change"`` and ``"one switchpoint"``.
     """
     log_z0, log_joint = _leave_one_out_log_joints(counts, prior)
     log_z1 = special.logsumexp(log_joint, axis=1)
@@ -200,8 +284,22 @@ def exact_loo_poisson(counts, prior: segments.PoissonSegmentPrior) -> pd.DataFra
 
 
 def switch_year_loo_shift(counts, prior: segments.PoissonSegmentPrior) -> np.ndarray:
-    """For each observation ``i``: the total variation distance between the exact posteriors of the switchpoint
-    with and without ``y_i``, ``0.5 * sum_s |P(s | y) - P(s | y_-i)|`` (how far leaving ``y_i`` out moves it)."""
+    """How far leaving each observation out moves the switchpoint's posterior.
+
+    For each observation ``i``: the total variation distance between the exact posteriors of the switchpoint
+    with and without ``y_i``, ``0.5 * sum_s |P(s | y) - P(s | y_-i)|``.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The series.
+    prior : bayeskit.segments.PoissonSegmentPrior
+        Gamma prior of each segment's rate.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(counts),)
+    """
     _, log_joint = _leave_one_out_log_joints(counts, prior)
     pmf = np.exp(log_joint - special.logsumexp(log_joint, axis=1, keepdims=True))
     return 0.5 * np.abs(pmf[1:] - pmf[0]).sum(axis=1)
@@ -209,8 +307,21 @@ def switch_year_loo_shift(counts, prior: segments.PoissonSegmentPrior) -> np.nda
 
 # ------------------------------------------------------------------------------------------ no-change models
 def poisson_no_change_model(counts, rate_lam: float = 1.0):
-    """``rate ~ Exponential(rate_lam)``, ``counts ~ Poisson(rate)``: the no-change partner of
-    :func:`bayeskit.models.switchpoint.poisson_switchpoint_model`."""
+    """``rate ~ Exponential(rate_lam)``, ``counts ~ Poisson(rate)``.
+
+    The no-change partner of :func:`bayeskit.models.switchpoint.poisson_switchpoint_model`.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The series.
+    rate_lam : float, default 1.0
+        Rate of the exponential prior.
+
+    Returns
+    -------
+    pymc.Model
+    """
     import pymc as pm
 
     with pm.Model() as model:
@@ -220,8 +331,25 @@ def poisson_no_change_model(counts, rate_lam: float = 1.0):
 
 
 def normal_no_change_model(y, mu_sd: float = 10.0, sigma_sd: float = 5.0, mu_mean: float = 0.0):
-    """``mu ~ Normal(mu_mean, mu_sd)``, ``sigma ~ HalfNormal(sigma_sd)``, ``y ~ Normal(mu, sigma)``: the no-change
-    partner of :func:`bayeskit.models.switchpoint.normal_switchpoint_model`."""
+    """``mu ~ Normal(mu_mean, mu_sd)``, ``sigma ~ HalfNormal(sigma_sd)``, ``y ~ Normal(mu, sigma)``.
+
+    The no-change partner of :func:`bayeskit.models.switchpoint.normal_switchpoint_model`.
+
+    Parameters
+    ----------
+    y : array_like
+        The series.
+    mu_sd : float, default 10.0
+        Prior sd of the mean.
+    sigma_sd : float, default 5.0
+        Scale of the half-normal prior of the sd.
+    mu_mean : float, default 0.0
+        Prior mean of the mean.
+
+    Returns
+    -------
+    pymc.Model
+    """
     import pymc as pm
 
     with pm.Model() as model:
@@ -240,6 +368,19 @@ def ultranest_slice_run(problem, nsteps: int, n_live: int = 200, popsize: int = 
     ``insertion_order_MWW_test["converged"]`` and ``shortest run`` its ``independent_iterations`` (the fewest
     iterations after which the Mann-Whitney-Wilcoxon statistic of the new points' likelihood ranks among the
     live points exceeded 4 sigma; infinite when it never did). Seeds NumPy's global state (UltraNest uses it).
+
+    Parameters
+    ----------
+    problem : bayeskit.Problem
+        With a prior transform.
+    nsteps : int
+        Slice steps per new point.
+    n_live : int, default 200
+        Minimum number of live points.
+    popsize : int, default 50
+        Walkers of the population slice sampler.
+    seed : int, default 0
+        Seed of NumPy's global state.
 
     Returns
     -------

@@ -51,6 +51,18 @@ def stay_probability_1d(t, step: float) -> np.ndarray:
     ``a(t) = (min(1, t + h) - max(-1, t - h)) / (2 h)``: 1 at least ``h`` from both ends (when ``h <= 1``),
     1/2 at the ends, and the constant ``1 / h`` everywhere when ``h >= 2``.
 
+    Parameters
+    ----------
+    t : array_like
+        Positions in ``[-1, 1]``.
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``a(t)``, same shape as ``t``.
+
     Raises
     ------
     ValueError
@@ -65,7 +77,24 @@ def stay_probability_1d(t, step: float) -> np.ndarray:
 
 def stay_probability(points, step: float) -> np.ndarray:
     """Chance ``A(x) = a(x_1) a(x_2)`` that a uniform step of half-width ``step`` from each point stays in
-    the square; ``points`` has shape ``(..., 2)``, the result ``(...)``."""
+    the square; ``points`` has shape ``(..., 2)``, the result ``(...)``.
+
+    Parameters
+    ----------
+    points : array_like, shape (..., 2)
+        Points of the square.
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        ``points`` not of shape ``(..., 2)``, a coordinate outside ``[-1, 1]``, or ``step`` not positive.
+    """
     points = np.asarray(points, dtype=float)
     if points.shape[-1:] != (2,):
         raise ValueError(f"points must have shape (..., 2), got {points.shape}")
@@ -85,7 +114,25 @@ def _integral_of_a(c, h: float) -> np.ndarray:
 
 
 def redraw_marginal_density(t, step: float) -> np.ndarray:
-    """Stationary density of one coordinate of the re-drawing walk: ``a(t) / int_{-1}^{1} a``."""
+    """Stationary density of one coordinate of the re-drawing walk: ``a(t) / int_{-1}^{1} a``.
+
+    Parameters
+    ----------
+    t : array_like
+        Positions in ``[-1, 1]``.
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+
+    Returns
+    -------
+    numpy.ndarray
+        The density at ``t``.
+
+    Raises
+    ------
+    ValueError
+        ``step`` not positive, or a ``t`` outside ``[-1, 1]``.
+    """
     h = _check_step(step)
     return stay_probability_1d(t, h) / (2 * _integral_of_a(1.0, h))
 
@@ -97,6 +144,15 @@ def redraw_integrals(step: float) -> tuple[float, float]:
     The inner integral (over ``y`` at fixed ``x``) is done in closed form, the outer one by adaptive
     quadrature with breakpoints where ``a`` has kinks; the result is accurate to about 1e-12. The square's
     integral is exact: ``(int a)^2``.
+
+    Parameters
+    ----------
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+
+    Returns
+    -------
+    circle, square : float
 
     Raises
     ------
@@ -122,6 +178,15 @@ def redraw_limit(step: float) -> float:
     Accurate to about 1e-12 (see :func:`redraw_integrals`). It equals pi only in the limits
     ``step -> 0`` and ``step >= 2`` (where ``A`` is constant).
 
+    Parameters
+    ----------
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+
+    Returns
+    -------
+    float
+
     Raises
     ------
     ValueError
@@ -142,6 +207,19 @@ def hastings_rejection_share(step: float, n: int = 1_000_000, seed: int = 0) -> 
     uniform points ``x`` and plain steps ``x' = x + delta``, each scoring ``|1 / A(x) - 1 / A(x')| / 2`` if
     ``x'`` is inside (0 otherwise); the standard error is ``sd / sqrt(n)`` of these independent scores. The
     share is 0 when ``step >= 2`` (``A`` constant).
+
+    Parameters
+    ----------
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+    n : int, default 1000000
+        Monte Carlo points.
+    seed : int, default 0
+        Seed of the points.
+
+    Returns
+    -------
+    share, standard_error : float
 
     Raises
     ------
@@ -169,6 +247,13 @@ def clamp_stationary_1d(step: float, n_cells: int = 1000) -> tuple[np.ndarray, n
     ``pi P = pi`` (a dense linear solve: ``n_cells`` of a few thousand at most). The error falls quickly
     with ``n_cells``: at ``step = 0.3`` :func:`clamp_limit` gives 2.579109, 2.579111 and 2.579108 with 500,
     1000 and 2000 cells.
+
+    Parameters
+    ----------
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+    n_cells : int, default 1000
+        Cells of ``[-1, 1]``.
 
     Returns
     -------
@@ -209,6 +294,17 @@ def clamp_limit(step: float, n_cells: int = 1000) -> float:
     independent draws of :func:`clamp_stationary_1d` (the point masses lie outside the open disc).
 
     The inner probability ``P(|X_2| < sqrt(1 - x^2))`` interpolates the cumulative cell masses linearly.
+
+    Parameters
+    ----------
+    step : float
+        Half-width ``h`` of the uniform step, positive.
+    n_cells : int, default 1000
+        Cells of ``[-1, 1]`` (see :func:`clamp_stationary_1d`).
+
+    Returns
+    -------
+    float
 
     Raises
     ------

@@ -42,6 +42,22 @@ def simulate_one_change(n: int = 100, change: int = 60, before=(-1.0, 1.0), afte
     """Times ``t = 1..n`` and values: ``y_t ~ Normal(*before)`` while ``t <= change``, ``Normal(*after)``
     after it (``before`` and ``after`` are (mean, sd) pairs).
 
+    Parameters
+    ----------
+    n : int, default 100
+        Number of times.
+    change : int, default 60
+        Last time of the first segment, in ``1..n-1``.
+    before, after : pair of float
+        (mean, sd) of each segment.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+        Randomness.
+
+    Returns
+    -------
+    t : numpy.ndarray of int
+    y : numpy.ndarray
+
     Raises
     ------
     ValueError
@@ -59,7 +75,19 @@ def simulate_one_change(n: int = 100, change: int = 60, before=(-1.0, 1.0), afte
 
 def excursions(draws, value) -> dict[str, int]:
     """For integer draws ``(chain, draw)``: ``draws_off`` (draws not equal to ``value``), ``excursions``
-    (times a chain left ``value``, a chain starting elsewhere counting once) and ``chains_never_off``."""
+    (times a chain left ``value``, a chain starting elsewhere counting once) and ``chains_never_off``.
+
+    Parameters
+    ----------
+    draws : array_like of int, shape (chain, draw)
+        Draws of a discrete parameter (1-D: one chain).
+    value : int
+        The value the chains are expected to stay at.
+
+    Returns
+    -------
+    dict of str to int
+    """
     draws = np.atleast_2d(np.asarray(draws))
     off = draws != value
     entries = (off[:, 1:] & ~off[:, :-1]).sum() + off[:, 0].sum()
@@ -78,6 +106,19 @@ def rhat_tolerance(n_chains: int, ess: float, alpha: float = 1e-4) -> float:
     (ArviZ reports the larger of a bulk and a tail R-hat: ``alpha / 2`` each); dropping ``-1 / n`` makes the
     bound slightly larger. With 4 chains and an ESS of 4000 it is about 1.004; with an ESS of 700, about 1.025.
     A chain stuck in another mode moves R-hat far above it.
+
+    Parameters
+    ----------
+    n_chains : int
+        Number of chains, at least 2.
+    ess : float
+        Effective sample size of all their draws together.
+    alpha : float, default 1e-4
+        Probability of exceeding the tolerance.
+
+    Returns
+    -------
+    float
 
     Raises
     ------
@@ -99,18 +140,34 @@ def rhat_tolerance(n_chains: int, ess: float, alpha: float = 1e-4) -> float:
 
 def poisson_predictive_pmf(t, counts, shape: float = 1.0, rate: float = 1.0,
                            max_count: int | None = None) -> np.ndarray:
-    """Exact posterior predictive probabilities of a new count at each time of a one-switchpoint Poisson model:
-    ``s`` uniform over ``t``, both rates ``~ Gamma(shape, rate)``, counts ``~ Poisson(rate of the segment)``.
+    """Exact posterior predictive probabilities of a new count at each time of a one-switchpoint Poisson model.
 
+    ``s`` uniform over ``t``, both rates ``~ Gamma(shape, rate)``, counts ``~ Poisson(rate of the segment)``.
     Given ``s``, a segment's rate is ``Gamma(shape + sum of its counts, rate + its length)`` a posteriori, and
     a new count from it is negative binomial; the predictive at time ``t_i`` mixes those over ``p(s | data)``,
     using the first segment's when ``t_i <= s``.
 
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers.
+    counts : array_like of int
+        Non-negative counts at ``t``.
+    shape, rate : float, default 1.0
+        The Gamma prior of both rates.
+    max_count : int, optional
+        Largest count tabulated; default four times the largest count plus 10 (the mass above it is then
+        negligible for data like the coal counts; the rows' sums show it).
+
     Returns
     -------
-    Array ``(len(t), max_count + 1)``: entry ``[i, d]`` is ``P(new count at t_i = d | data)``. ``max_count``
-    defaults to four times the largest count plus 10 (the mass above it is then negligible for data like
-    the coal counts; the rows' sums show it).
+    numpy.ndarray, shape (len(t), max_count + 1)
+        Entry ``[i, d]`` is ``P(new count at t_i = d | data)``.
+
+    Raises
+    ------
+    ValueError
+        Bad series (see :func:`bayeskit.segments.one_switchpoint`).
     """
     from scipy import stats
 
@@ -137,7 +194,25 @@ def count_band(pmf, prob: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """Central band of integer counts from probabilities ``pmf`` ``(n, K)`` over ``0..K-1``: the lower end is
     the ``(1 - prob) / 2`` quantile (smallest count whose CDF reaches it), the upper end the ``(1 + prob) / 2``
     quantile. Returns ``(lower, upper, p_outside)``: ``p_outside`` is the probability that a count falls
-    below the lower end or above the upper one, at most ``1 - prob`` and less with integer counts."""
+    below the lower end or above the upper one, at most ``1 - prob`` and less with integer counts.
+
+    Parameters
+    ----------
+    pmf : array_like, shape (n, K)
+        Probabilities of the counts ``0..K-1``, one row per time.
+    prob : float, default 0.9
+        Probability of the central band, in (0, 1).
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray of int, shape (n,)
+    p_outside : numpy.ndarray, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        ``prob`` not in (0, 1).
+    """
     pmf = np.atleast_2d(np.asarray(pmf, float))
     if not 0 < prob < 1:
         raise ValueError(f"prob must be in (0, 1), got {prob}")
@@ -153,7 +228,18 @@ def count_band(pmf, prob: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarr
 @contextmanager
 def pymc_log_messages(level: int = logging.WARNING):
     """Collect the messages PyMC logs at ``level`` or above inside the block into a list (yielded), instead
-    of printing them; the logger's handlers and level are restored afterwards."""
+    of printing them; the logger's handlers and level are restored afterwards.
+
+    Parameters
+    ----------
+    level : int, default logging.WARNING
+        Lowest level collected.
+
+    Yields
+    ------
+    list of str
+        The messages, filled as they are logged.
+    """
     logger = logging.getLogger("pymc")
     messages: list[str] = []
 

@@ -14,13 +14,15 @@ not given.
 from __future__ import annotations
 
 from contextlib import contextmanager
-
-import arviz as az
+from typing import TYPE_CHECKING
 
 from bayeskit._checks import SeedLike
 from bayeskit.engines.record import ConvergenceWarning, RunRecord
 from bayeskit.engines.registry import ENGINES, Engine, Option, get_engine
 from bayeskit.problem import Problem
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
 
 __all__ = ["ENGINES", "ConvergenceWarning", "Engine", "Option", "sample"]
 

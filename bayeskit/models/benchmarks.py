@@ -22,8 +22,30 @@ SHELL_RADIUS, SHELL_WIDTH, SHELL_OFFSET, SHELL_BOX = 2.0, 0.1, 3.5, 6.0
 
 
 def gaussian_shells(d: int) -> Problem:
-    """``L(x) = circ(x; c1) + circ(x; c2)``, ``circ(x; c) = exp(-(|x - c| - r)^2 / (2 w^2)) / sqrt(2 pi w^2)``,
-    ``r = 2``, ``w = 0.1``, ``c1,2 = (-+3.5, 0, ..., 0)``, prior uniform on ``[-6, 6]^d``; parameter ``x`` of shape ``(d,)``."""
+    """The Gaussian shells problem of Feroz & Hobson (2008) in ``d`` dimensions.
+
+    ``L(x) = circ(x; c1) + circ(x; c2)``, ``circ(x; c) = exp(-(|x - c| - r)^2 / (2 w^2)) / sqrt(2 pi w^2)``,
+    ``r = 2``, ``w = 0.1``, ``c1,2 = (-+3.5, 0, ..., 0)``, prior uniform on ``[-6, 6]^d``.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, at least 1.
+
+    Returns
+    -------
+    bayeskit.Problem
+        With one parameter ``x`` of shape ``(d,)``.
+
+    Raises
+    ------
+    ValueError
+        ``d`` < 1.
+
+    References
+    ----------
+    Feroz, F., Hobson, M. P. (2008). Multimodal nested sampling. MNRAS 384, 449-463.
+    """
     if int(d) < 1:
         raise ValueError(f"d must be >= 1, got {d}")
     d = int(d)
@@ -48,25 +70,75 @@ def _radial_moment(d: int) -> float:
 
 
 def gaussian_shells_log_evidence(d: int) -> float:
-    """Analytic ``log Z = log(2 S_{d-1} E[R^(d-1)] / 12^d)``, ``R ~ N(r, w^2)``, ``S_{d-1}`` the area of the
-    unit sphere (each shell lies inside the box; the radial integral by adaptive quadrature)."""
+    """Analytic log-evidence of :func:`gaussian_shells`.
+
+    ``log Z = log(2 S_{d-1} E[R^(d-1)] / 12^d)``, ``R ~ N(r, w^2)``, ``S_{d-1}`` the area of the unit sphere
+    (each shell lies inside the box; the radial integral by adaptive quadrature).
+
+    Parameters
+    ----------
+    d : int
+        Dimension.
+
+    Returns
+    -------
+    float
+    """
     d = int(d)
     log_area = np.log(2) + (d / 2) * np.log(np.pi) - special.gammaln(d / 2)
     return float(np.log(2) + log_area + np.log(_radial_moment(d)) - d * np.log(2 * SHELL_BOX))
 
 
 def gaussian_shells_radius_pdf(d: int, r) -> np.ndarray:
-    """Posterior density of a draw's distance ``r`` to the centre of its shell:
-    ``r^(d-1) N(r | 2, 0.1^2) / E[R^(d-1)]`` (the shell's profile times the area of the sphere of radius ``r``)."""
+    """Posterior density of a draw's distance ``r`` to the centre of its shell.
+
+    ``r^(d-1) N(r | 2, 0.1^2) / E[R^(d-1)]`` (the shell's profile times the area of the sphere of radius ``r``).
+
+    Parameters
+    ----------
+    d : int
+        Dimension.
+    r : array_like
+        Distances.
+
+    Returns
+    -------
+    numpy.ndarray
+        The density at ``r`` (0 for ``r <= 0``).
+    """
     r = np.asarray(r, float)
     return np.where(r > 0, r ** (int(d) - 1) * stats.norm.pdf(r, SHELL_RADIUS, SHELL_WIDTH), 0.0) / _radial_moment(int(d))
 
 
 def gaussian_mixture(centres, weights, sd: float, half_width: float) -> tuple[Problem, dict]:
-    """Likelihood ``sum_k weights_k N(x | centres_k, sd^2 I)``, prior uniform on ``[-half_width, half_width]^d``.
+    """A mixture of Gaussian bumps under a uniform prior box, with its exact evidence.
 
-    Returns the Problem (parameter ``x``) and the exact facts: ``log_evidence`` and ``mode_weights``
-    (posterior probability of each bump), exact up to the bumps' mass outside the box (checked < 1e-6)."""
+    Likelihood ``sum_k weights_k N(x | centres_k, sd^2 I)``, prior uniform on ``[-half_width, half_width]^d``.
+
+    Parameters
+    ----------
+    centres : array_like, shape (k, d)
+        Centres of the bumps.
+    weights : array_like, shape (k,)
+        Positive mixture weights summing to 1.
+    sd : float
+        Sd of every bump.
+    half_width : float
+        Half-width of the prior box.
+
+    Returns
+    -------
+    problem : bayeskit.Problem
+        With parameter ``x``.
+    facts : dict
+        ``log_evidence`` and ``mode_weights`` (posterior probability of each bump), exact up to the bumps'
+        mass outside the box (checked < 1e-6).
+
+    Raises
+    ------
+    ValueError
+        Bad weights, or a bump with more than 1e-6 of its mass outside the box.
+    """
     centres = np.atleast_2d(np.asarray(centres, float))
     weights = np.asarray(weights, float)
     k, d = centres.shape

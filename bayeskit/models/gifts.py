@@ -31,7 +31,24 @@ TEN_GIFT_BAGS: tuple[tuple[tuple[int, ...], float], ...] = (
 
 
 def design_matrix(bags: Sequence[Sequence[int]], n_gifts: int) -> np.ndarray:
-    """0/1 matrix ``A`` with ``A[b, j] = 1`` when gift ``j`` is in bag ``b``."""
+    """0/1 matrix ``A`` with ``A[b, j] = 1`` when gift ``j`` is in bag ``b``.
+
+    Parameters
+    ----------
+    bags : sequence of sequence of int
+        The gifts in each bag (a gift listed twice counts twice).
+    n_gifts : int
+        Number of gifts.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(bags), n_gifts)
+
+    Raises
+    ------
+    ValueError
+        A bag holds a gift index outside ``0..n_gifts - 1``.
+    """
     A = np.zeros((len(bags), n_gifts))
     for b, gifts in enumerate(bags):
         for j in gifts:
@@ -43,7 +60,31 @@ def design_matrix(bags: Sequence[Sequence[int]], n_gifts: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class GiftModel:
-    """A gift-weight model: design matrix, bag weights, noise and prior, with its exact posterior."""
+    """A gift-weight model: design matrix, bag weights, noise and prior, with its exact posterior.
+
+    Every gift has a ``Normal(prior_mean, prior_sd)`` prior; bag ``b`` weighs ``(A w)_b`` plus
+    ``Normal(0, noise_sd)``. The exact posterior is ``self.exact``, a :class:`bayeskit.exact.LinearGaussian`.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n_bags, n_gifts)
+        Design matrix (:func:`design_matrix`).
+    y : numpy.ndarray, shape (n_bags,)
+        Measured bag weights.
+    noise_sd : float
+        Sd of the scale's error.
+    prior_mean : float
+        Prior mean of every gift weight.
+    prior_sd : float
+        Prior sd of every gift weight.
+    name : str, default "w"
+        Name of the weight vector in PyMC and in results.
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs, as :meth:`bayeskit.exact.LinearGaussian.from_arrays` checks them.
+    """
 
     A: np.ndarray
     y: np.ndarray
@@ -61,7 +102,18 @@ class GiftModel:
         return self.A.shape[1]
 
     def log_posterior(self, w: np.ndarray) -> np.ndarray:
-        """Hand-written numpy log posterior, vectorised ``(n, n_gifts) -> (n,)``."""
+        """Hand-written numpy log posterior, vectorised ``(n, n_gifts) -> (n,)``.
+
+        Parameters
+        ----------
+        w : numpy.ndarray, shape (n, n_gifts)
+            Gift weights, one vector per row.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            Log prior plus log likelihood.
+        """
         return self.exact.log_posterior(w)
 
     def pymc_model(self):
@@ -80,11 +132,31 @@ class GiftModel:
         return Problem.from_pymc(self.pymc_model())
 
     def reference(self):
+        """The exact posterior as a :class:`bayeskit.exact.Reference` (labels ``w[0]``, ``w[1]``, ...).
+
+        Returns
+        -------
+        bayeskit.exact.Reference
+        """
         return self.exact.reference(self.name)
 
 
 def ten_gift_model(noise_sd: float = 0.5, prior_mean: float = 5.0, prior_sd: float = 2.0) -> GiftModel:
-    """The ten gifts in six bags of :data:`TEN_GIFT_BAGS` (more unknowns than equations)."""
+    """The ten gifts in six bags of :data:`TEN_GIFT_BAGS` (more unknowns than equations).
+
+    Parameters
+    ----------
+    noise_sd : float, default 0.5
+        Sd of the scale's error.
+    prior_mean : float, default 5.0
+        Prior mean of every gift weight.
+    prior_sd : float, default 2.0
+        Prior sd of every gift weight.
+
+    Returns
+    -------
+    GiftModel
+    """
     A = design_matrix([gifts for gifts, _ in TEN_GIFT_BAGS], 10)
     y = np.array([weight for _, weight in TEN_GIFT_BAGS])
     return GiftModel(A, y, noise_sd, prior_mean, prior_sd)
@@ -92,8 +164,23 @@ def ten_gift_model(noise_sd: float = 0.5, prior_mean: float = 5.0, prior_sd: flo
 
 def four_gift_model(noise_sd: float = 0.01, prior_mean: float = 5.0, prior_sd: float = 2.0,
                     bag_weights=None) -> GiftModel:
-    """Four gifts, three bags (:data:`FOUR_GIFT_BAGS`). By default the bags weigh exactly what the
-    true weights (2, 4, 5, 6) give: 6, 11 and 11."""
+    """Four gifts, three bags (:data:`FOUR_GIFT_BAGS`).
+
+    Parameters
+    ----------
+    noise_sd : float, default 0.01
+        Sd of the scale's error.
+    prior_mean : float, default 5.0
+        Prior mean of every gift weight.
+    prior_sd : float, default 2.0
+        Prior sd of every gift weight.
+    bag_weights : array_like, shape (3,), optional
+        Measured weights; by default exactly what the true weights (2, 4, 5, 6) give: 6, 11 and 11.
+
+    Returns
+    -------
+    GiftModel
+    """
     A = design_matrix(FOUR_GIFT_BAGS, 4)
     y = A @ np.array(FOUR_GIFT_TRUE_WEIGHTS) if bag_weights is None else np.asarray(bag_weights, float)
     return GiftModel(A, y, noise_sd, prior_mean, prior_sd)

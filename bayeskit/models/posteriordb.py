@@ -250,7 +250,17 @@ def gp_pois_regr():
 
 @dataclass(frozen=True)
 class PosteriordbPosterior:
-    """One ported posterior: posteriordb's name for it, and the function that builds the PyMC model."""
+    """One ported posterior: posteriordb's name for it, and the function that builds the PyMC model.
+
+    Parameters
+    ----------
+    posterior : str
+        posteriordb's posterior name (``"<data>-<model>"``).
+    model : callable
+        Builds the PyMC model (no arguments).
+    proper_prior : bool
+        Whether every parameter has a proper prior (else no prior transform, no nested sampling).
+    """
 
     posterior: str
     model: Callable

@@ -22,7 +22,7 @@ from scipy import integrate, stats
 
 from bayeskit.exact import Reference
 
-__all__ = ["linear_regression_model", "linear_regression_reference"]
+__all__ = ["conjugate_regression_model", "linear_regression_model", "linear_regression_reference"]
 
 
 def _check(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -37,10 +37,35 @@ def _check(X, y) -> tuple[np.ndarray, np.ndarray]:
 
 def linear_regression_model(X, y, beta_sd: float = 10.0, sigma_sd: float = 5.0, batch_size: int | None = None,
                             ):
-    """The PyMC model (variables ``beta`` of shape ``(p,)`` and ``sigma``). With ``batch_size`` the likelihood
-    sees a random minibatch of that many rows at each evaluation, scaled up to all ``n`` rows
-    (``total_size``): for stochastic optimisation (ADVI) only, not for MCMC; ``pm.fit(random_seed=...)`` fixes
-    the batches."""
+    """The PyMC model (variables ``beta`` of shape ``(p,)`` and ``sigma``).
+
+    ``beta ~ Normal(0, beta_sd)``, ``sigma ~ HalfNormal(sigma_sd)``, ``y ~ Normal(X beta, sigma)``. With
+    ``batch_size`` the likelihood sees a random minibatch of that many rows at each evaluation, scaled up to all
+    ``n`` rows (``total_size``): for stochastic optimisation (ADVI) only, not for MCMC; ``pm.fit(random_seed=...)``
+    fixes the batches.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Design matrix, finite.
+    y : array_like, shape (n,)
+        Responses, finite.
+    beta_sd : float, default 10.0
+        Prior sd of each coefficient.
+    sigma_sd : float, default 5.0
+        Scale of the half-normal prior of the noise sd.
+    batch_size : int, optional
+        Minibatch size, between 1 and ``n``.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    ValueError
+        ``X`` not ``(n, p)`` or ``y`` not ``(n,)``, non-finite values, or ``batch_size`` outside ``1..n``.
+    """
     import pymc as pm
 
     X, y = _check(X, y)
@@ -74,9 +99,30 @@ def _given_sigma(xtx, xty, yty, n, sigma, beta_sd):
 
 def linear_regression_reference(X, y, beta_sd: float = 10.0, sigma_sd: float = 5.0, n_grid: int = 2001,
                                 width: float = 12.0) -> Reference:
-    """Exact posterior means and sds of ``beta[i]`` and ``sigma``, and ``log p(y)``: closed forms given ``sigma``,
-    and trapezoid quadrature over ``sigma`` on ``n_grid`` points within ``width`` approximate posterior sds
-    of the least-squares residual sd (raises if the posterior has mass at the grid's ends)."""
+    """Exact posterior means and sds of ``beta[i]`` and ``sigma``, and ``log p(y)``, of :func:`linear_regression_model`.
+
+    Closed forms given ``sigma``, and trapezoid quadrature over ``sigma`` on ``n_grid`` points within ``width``
+    approximate posterior sds of the least-squares residual sd.
+
+    Parameters
+    ----------
+    X, y, beta_sd, sigma_sd
+        As for :func:`linear_regression_model`.
+    n_grid : int, default 2001
+        Quadrature points over ``sigma``.
+    width : float, default 12.0
+        Half-width of the ``sigma`` grid in approximate posterior sds.
+
+    Returns
+    -------
+    bayeskit.exact.Reference
+        Labels ``beta[0]``, ..., ``sigma``, and the log-evidence.
+
+    Raises
+    ------
+    ValueError
+        Bad ``X`` or ``y``, or the posterior of ``sigma`` reaches the end of the grid (increase ``width``).
+    """
     X, y = _check(X, y)
     n, p = X.shape
     xtx, xty, yty = X.T @ X, X.T @ y, float(y @ y)
@@ -110,3 +156,52 @@ def linear_regression_reference(X, y, beta_sd: float = 10.0, sigma_sd: float = 5
         sd={**dict(zip(labels, beta_sd_post)), "sigma": float(sigma_sd_post)},
         log_evidence=float(top + np.log(norm)),
     )
+
+
+def conjugate_regression_model(X, y, prior_mean=None, prior_V=None, a0: float = 2.0, b0: float = 1.0,
+                               noise_scale=None):
+    """The PyMC model whose exact posterior is :func:`bayeskit.uq.nig_posterior` with the same arguments.
+
+    ``sigma2 ~ InverseGamma(a0, b0)``, ``beta | sigma2 ~ N(prior_mean, sigma2 prior_V)`` (variables ``sigma2``,
+    ``beta`` of shape ``(p,)``, and the Deterministic ``sigma``), ``y ~ N(X beta, sigma2 noise_scale^2)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Design matrix (a column of ones for an intercept), finite.
+    y : array_like, shape (n,)
+        Responses, finite.
+    prior_mean : array_like, shape (p,), optional
+        ``m0``; default zeros.
+    prior_V : array_like, shape (p, p), optional
+        ``V0``, symmetric positive definite; default the identity.
+    a0, b0 : float
+        Shape and scale of the inverse-gamma prior of ``sigma2``.
+    noise_scale : array_like, shape (n,) or scalar, optional
+        Known noise shape ``w_i > 0`` (noise sd ``sigma w_i``); None for constant noise.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    ValueError
+        On the same bad inputs as :func:`bayeskit.uq.nig_posterior` (it is called to check them).
+    """
+    import pymc as pm
+
+    from bayeskit.uq.conjugate import nig_posterior
+
+    X, y = _check(X, y)
+    nig_posterior(X, y, prior_mean, prior_V, a0, b0, noise_scale)  # the same checks, the same defaults
+    p = X.shape[1]
+    m0 = np.zeros(p) if prior_mean is None else np.asarray(prior_mean, float)
+    V0 = np.eye(p) if prior_V is None else np.asarray(prior_V, float)
+    w = np.ones(len(y)) if noise_scale is None else np.broadcast_to(np.asarray(noise_scale, float), y.shape)
+    with pm.Model() as model:
+        sigma2 = pm.InverseGamma("sigma2", alpha=a0, beta=b0)
+        beta = pm.MvNormal("beta", mu=m0, cov=sigma2 * V0)
+        pm.Deterministic("sigma", pm.math.sqrt(sigma2))
+        pm.Normal("y", X @ beta, pm.math.sqrt(sigma2) * w, observed=y)
+    return model

@@ -29,7 +29,22 @@ BAG_CAPACITY = 50.0
 
 @dataclass(frozen=True)
 class GiftType:
-    """One gift type: its weight distribution (family and parameters), count and exact moments."""
+    """One gift type: its weight distribution (family and parameters), count and exact moments.
+
+    Parameters
+    ----------
+    name : str
+        The type's name (``"horse"``, ``"ball"``, ...).
+    family : str
+        ``"clipped_normal"``, ``"scaled_beta"``, ``"chi_square"``, ``"gamma"``, ``"triangular"`` or
+        ``"gloves_mixture"``.
+    params : mapping of str to float
+        The family's parameters, as in the data file.
+    count : int
+        How many gifts of this type the competition has.
+    exact_mean, exact_var : float
+        Exact mean and variance of the weight (lb, lb^2).
+    """
 
     name: str
     family: str
@@ -39,7 +54,25 @@ class GiftType:
     exact_var: float
 
     def sample(self, rng, size) -> np.ndarray:
-        """Weights drawn with the competition's recipe (``numpy`` generators)."""
+        """Weights drawn with the competition's recipe (``numpy`` generators).
+
+        Parameters
+        ----------
+        rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+            Randomness.
+        size : int or tuple of int
+            Shape of the output.
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights in lb.
+
+        Raises
+        ------
+        ValueError
+            Unknown family.
+        """
         rng = as_rng(rng)
         p = self.params
         if self.family == "clipped_normal":
@@ -58,7 +91,23 @@ class GiftType:
         raise ValueError(f"unknown family {self.family!r}")
 
     def cdf(self, x) -> np.ndarray:
-        """Cumulative distribution function (right-continuous; includes any point mass at 0)."""
+        """Cumulative distribution function (right-continuous; includes any point mass at 0).
+
+        Parameters
+        ----------
+        x : array_like
+            Weights in lb.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``P(X <= x)``.
+
+        Raises
+        ------
+        ValueError
+            Unknown family.
+        """
         x = np.asarray(x, float)
         p = self.params
         if self.family == "clipped_normal":
@@ -91,7 +140,18 @@ class GiftType:
 
 
 def gift_types() -> dict[str, GiftType]:
-    """The nine gift types of the competition, from ``data/santa_gifts.json``."""
+    """The nine gift types of the competition, from ``bayeskit/data/santa_gifts.json``.
+
+    Returns
+    -------
+    dict of str to GiftType
+        By name.
+
+    Raises
+    ------
+    bayeskit.data.DataError
+        The data file is missing or altered.
+    """
     raw = data.load("santa_gifts")["gifts"]
     return {name: GiftType(name, g["family"], g["params"], g["count"], g["exact_mean"], g["exact_var"])
             for name, g in raw.items()}
@@ -112,7 +172,27 @@ def _check_composition(composition: Mapping[str, int], types: Mapping[str, GiftT
 
 
 def bag_weights(composition: Mapping[str, int], n_bags: int, seed=None) -> np.ndarray:
-    """Monte Carlo weights of ``n_bags`` independent bags of the given composition, e.g. ``{"horse": 3, "book": 2}``."""
+    """Monte Carlo weights of ``n_bags`` independent bags of the given composition.
+
+    Parameters
+    ----------
+    composition : mapping of str to int
+        Gift counts by type name, e.g. ``{"horse": 3, "book": 2}``.
+    n_bags : int
+        Number of bags.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+        Randomness; the same seed gives the same weights.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_bags,)
+        Bag weights in lb.
+
+    Raises
+    ------
+    ValueError
+        An unknown gift type, a count that is not a non-negative integer, or an empty bag.
+    """
     types = gift_types()
     composition = _check_composition(composition, types)
     rng = as_rng(seed)
@@ -123,7 +203,27 @@ def bag_weights(composition: Mapping[str, int], n_bags: int, seed=None) -> np.nd
 
 
 def bag_score_mc(composition: Mapping[str, int], n_bags: int = 100_000, seed=None) -> dict[str, float]:
-    """Monte Carlo expected score and overweight probability of one bag, with standard errors."""
+    """Monte Carlo expected score and overweight probability of one bag, with standard errors.
+
+    Parameters
+    ----------
+    composition : mapping of str to int
+        Gift counts by type name, e.g. ``{"horse": 3, "book": 2}``.
+    n_bags : int, default 100000
+        Simulated bags.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+        Randomness.
+
+    Returns
+    -------
+    dict of str to float
+        ``expected_score``, ``expected_score_se``, ``p_overweight``, ``p_overweight_se``, ``mean_weight``.
+
+    Raises
+    ------
+    ValueError
+        An unknown gift type, a count that is not a non-negative integer, or an empty bag.
+    """
     w = bag_weights(composition, n_bags, seed)
     score = np.where(w <= BAG_CAPACITY, w, 0.0)
     over = (w > BAG_CAPACITY).astype(float)
@@ -144,6 +244,24 @@ def bag_score_exact(composition: Mapping[str, int], h: float = 0.002) -> dict[st
     weights up to the capacity matter for the score, and weights are never negative, so every partial
     sum is kept only up to the capacity: the mass cut off is counted as overweight (``mass_check`` adds
     it back, and is 1 up to rounding).
+
+    Parameters
+    ----------
+    composition : mapping of str to int
+        Gift counts by type name, e.g. ``{"horse": 3, "book": 2}``.
+    h : float, default 0.002
+        Bin width in lb; the bounds' gap shrinks in proportion to it.
+
+    Returns
+    -------
+    dict of str to float
+        ``p_overweight_lower``, ``p_overweight_upper``, ``expected_score_lower``, ``expected_score_upper``,
+        ``mass_check``.
+
+    Raises
+    ------
+    ValueError
+        ``h`` not positive, or a bad composition (unknown type, negative count, empty bag).
     """
     grid, pmf, above = _distribution_up_to(composition, h, BAG_CAPACITY)
     return _score_bounds(grid, pmf, above, sum(composition.values()), h)
@@ -155,6 +273,25 @@ def single_type_scores(name: str, counts, h: float = 0.002) -> dict[int, dict[st
     The distribution of ``n + 1`` gifts is that of ``n`` gifts convolved with one more, so the bags are built
     one gift at a time and scored on the way: the same numbers as separate calls (the same convolutions, in the
     same order), for the cost of the largest bag alone.
+
+    Parameters
+    ----------
+    name : str
+        The gift type.
+    counts : iterable of int
+        Bag sizes, positive.
+    h : float, default 0.002
+        Bin width in lb.
+
+    Returns
+    -------
+    dict of int to dict
+        :func:`bag_score_exact`'s result for each count.
+
+    Raises
+    ------
+    ValueError
+        ``counts`` empty or not positive, an unknown ``name``, or ``h`` not positive.
     """
     wanted = sorted({int(n) for n in counts})
     if not wanted or wanted[0] < 1:
@@ -185,8 +322,27 @@ def _score_bounds(grid: np.ndarray, pmf: np.ndarray, above: float, n_gifts: int,
 
 
 def bag_weight_distribution(composition: Mapping[str, int], h: float = 0.002) -> tuple[np.ndarray, np.ndarray]:
-    """Exact distribution of the discretised bag weight ``W_h`` (each gift rounded down to a multiple of
-    ``h``): values ``grid`` and probabilities ``pmf``. ``pmf / h`` approximates the density of ``W``."""
+    """Exact distribution of the discretised bag weight ``W_h`` (each gift rounded down to a multiple of ``h``).
+
+    Parameters
+    ----------
+    composition : mapping of str to int
+        Gift counts by type name, e.g. ``{"horse": 3, "book": 2}``.
+    h : float, default 0.002
+        Bin width in lb.
+
+    Returns
+    -------
+    grid : numpy.ndarray
+        Values of ``W_h``.
+    pmf : numpy.ndarray
+        Their probabilities; ``pmf / h`` approximates the density of ``W``.
+
+    Raises
+    ------
+    ValueError
+        ``h`` not positive, or a bad composition.
+    """
     grid, pmf, _ = _distribution_up_to(composition, h, np.inf)
     return grid, pmf
 
@@ -242,6 +398,25 @@ def pymc_prior(gift: GiftType, name: str, shape=None):
     mass at exactly 0 (at most 2.3%, for bikes and trains), which a continuous sampler cannot represent.
     The gloves mixture (two disjoint uniforms) and coal (an unbounded density at both ends) are not
     offered: their posteriors are multimodal or spiky, a topic for later notebooks.
+
+    Parameters
+    ----------
+    gift : GiftType
+        One of :func:`gift_types`.
+    name : str
+        Name of the PyMC variable.
+    shape : int or tuple of int, optional
+        For several gifts of the type.
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        The new random variable.
+
+    Raises
+    ------
+    ValueError
+        The gloves mixture or coal (no prior is offered: their posteriors are multimodal or spiky).
     """
     import pymc as pm
 
@@ -263,7 +438,22 @@ def model_prior(gift: GiftType):
 
     For the clipped normals this is the normal *truncated* at 0 (its mean and sd differ slightly from the
     clipped normal's ``exact_mean`` and ``exact_var``: 5.035 and 1.955 lb against 5.004 and 1.989 for horses);
-    for the other families it is the gift's own distribution."""
+    for the other families it is the gift's own distribution.
+
+    Parameters
+    ----------
+    gift : GiftType
+        One of :func:`gift_types`.
+
+    Returns
+    -------
+    scipy.stats.rv_frozen
+
+    Raises
+    ------
+    ValueError
+        The gloves mixture or coal (no prior is offered: their posteriors are multimodal or spiky).
+    """
     p = gift.params
     if gift.family == "clipped_normal":
         return stats.truncnorm(-p["mean"] / p["sd"], np.inf, loc=p["mean"], scale=p["sd"])
@@ -279,9 +469,32 @@ def model_prior(gift: GiftType):
 
 
 def bag_model(gifts: list[str], bags: list[list[int]], bag_weights, noise_sd: float = 0.1):
-    """PyMC model: gift ``j`` (of type ``gifts[j]``) has that type's prior; bag ``b`` weighs the sum of its
-    gifts plus Normal(0, noise_sd). Free variables are named ``g0_horse``, ``g1_doll``, ...; the bag
-    weights are the ``pm.Data`` container ``"bag_weights"`` (change them with ``pm.set_data``)."""
+    """PyMC model of gift weights from weighed bags.
+
+    Gift ``j`` (of type ``gifts[j]``) has that type's prior; bag ``b`` weighs the sum of its gifts plus
+    Normal(0, noise_sd). Free variables are named ``g0_horse``, ``g1_doll``, ...; the bag weights are the
+    ``pm.Data`` container ``"bag_weights"`` (change them with ``pm.set_data``).
+
+    Parameters
+    ----------
+    gifts : list of str
+        The type of each gift.
+    bags : list of list of int
+        The gifts (indices into ``gifts``) in each bag.
+    bag_weights : array_like, shape (len(bags),)
+        Observed bag weights in lb.
+    noise_sd : float, default 0.1
+        Sd of the scale's error in lb.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    ValueError
+        Bag weights not finite or not one per bag; an unknown gift type or one with no prior offered.
+    """
     import pymc as pm
 
     from bayeskit.models.gifts import design_matrix
@@ -315,6 +528,29 @@ def bag_reference(problem, gifts: list[str], bags: list[list[int]], noise_sd: fl
     proportion to the spacing, and irregularly as the edges move between grid points, so the change between two
     resolutions can understate it; for bags that form a chain, :func:`bag_chain_reference` measures it).
     See :func:`bayeskit.exact.affine_grid_reference`.
+
+    Parameters
+    ----------
+    problem : bayeskit.Problem
+        Built from the :func:`bag_model`.
+    gifts, bags, noise_sd
+        As given to :func:`bag_model`.
+    n_wide, n_thin : int, default 601 and 25
+        Grid points along the wide and the pinned-down directions.
+    half_width : float, default 7.0
+        Half-width of the grid in sds of the Gaussian approximation.
+    max_points : float, default 5e7
+        Refuse grids with more points.
+
+    Returns
+    -------
+    bayeskit.exact.Reference
+
+    Raises
+    ------
+    ValueError
+        ``problem`` not from a bag model, or its parameters do not match ``gifts``; the grid would exceed
+        ``max_points``; the density at the grid's faces is not negligible.
     """
     from bayeskit.exact import LinearGaussian, affine_grid_reference
     from bayeskit.models.gifts import design_matrix
@@ -354,9 +590,36 @@ def bag_chain_reference(gifts: list[str], bag_weights, noise_sd: float = 0.1, h:
     (every prior here lives on ``[0, inf)`` and a gift weighs at most its bag plus noise). The priors'
     support edges at 0 fall on cell boundaries, so the rule's error is ``O(h^2)``: halve ``h`` to see it.
     No Gaussian approximation and no tilted grid are involved, so this is an independent check of
-    :func:`bag_reference`. ``priors`` (frozen ``scipy.stats`` distributions on ``[0, inf)``) replace the
-    gift types' :func:`model_prior` (tests use it with normal priors, whose posterior is known exactly).
-    ``marginal_pdf`` interpolates each marginal density linearly between the cell midpoints (0 below 0).
+    :func:`bag_reference`.
+
+    Parameters
+    ----------
+    gifts : list of str
+        The type of each gift, in chain order.
+    bag_weights : array_like, shape (len(gifts) - 1,)
+        Observed weights of the bags.
+    noise_sd : float, default 0.1
+        Sd of the scale's error.
+    h : float, default 0.002
+        Cell width in lb.
+    priors : list of scipy.stats frozen distributions, optional
+        Replace the gift types' :func:`model_prior` (each supported on ``[0, inf)``; tests use normal
+        priors, whose posterior is known exactly).
+
+    Returns
+    -------
+    bayeskit.exact.Reference
+        ``marginal_pdf`` interpolates each marginal density linearly between the cell midpoints (0 below 0).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 gifts or not one finite weight per bag; ``h`` or ``noise_sd`` not positive; an unknown
+        gift type; priors not one per gift on ``[0, inf)``; no posterior mass on the grid.
+
+    References
+    ----------
+    Pearl, J. (1988). Probabilistic Reasoning in Intelligent Systems (belief propagation on a chain).
     """
     from scipy import signal
 

@@ -60,8 +60,42 @@ def _marginalize(log_lik_first, log_lik_second, n_times):
 
 def normal_switchpoint_model(t, y, mu_sd: float = 10.0, sigma_sd: float = 5.0, mu_mean: float = 0.0,
                              marginalized: bool = False):
-    """``mu_before, mu_after ~ Normal(mu_mean, mu_sd)``, ``sigma_* ~ HalfNormal(sigma_sd)``,
-    ``switchpoint ~ DiscreteUniform(t[0], t[-1])``, ``y_t ~ Normal(mu, sigma)`` of its segment."""
+    """One switchpoint in a normal series.
+
+    ``mu_before, mu_after ~ Normal(mu_mean, mu_sd)``, ``sigma_* ~ HalfNormal(sigma_sd)``,
+    ``switchpoint ~ DiscreteUniform(t[0], t[-1])``, ``y_t ~ Normal(mu, sigma)`` of its segment
+    (``t <= switchpoint``: before).
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers (at least 2).
+    y : array_like
+        Finite observations at ``t``.
+    mu_sd : float, default 10.0
+        Prior sd of the segment means.
+    sigma_sd : float, default 5.0
+        Scale of the half-normal prior of the segment sds.
+    mu_mean : float, default 0.0
+        Prior mean of the segment means.
+    marginalized : bool, default False
+        Sum the switchpoint out (a ``pm.Potential``; the Deterministic ``switchpoint_log_weights`` keeps
+        ``log p(s, y | theta)``), leaving only continuous parameters for NUTS or emcee.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    ValueError
+        ``t`` and ``y`` not 1-D of the same length >= 2, ``t`` not strictly increasing integers, ``y`` not
+        finite.
+
+    See Also
+    --------
+    bayeskit.segments.one_switchpoint : the exact posterior of this model.
+    """
     import pymc as pm
 
     t, y = _series(t, y)
@@ -79,9 +113,38 @@ def normal_switchpoint_model(t, y, mu_sd: float = 10.0, sigma_sd: float = 5.0, m
 
 
 def reversion_model(t, y, mu_sd: float = 10.0, sigma_sd: float = 5.0, mu_mean: float = 0.0):
-    """Two switchpoints with reversion: ``switch_1 ~ DiscreteUniform(t[0], t[-1])``,
-    ``switch_2 ~ DiscreteUniform(switch_1, t[-1])``; points with ``switch_1 < t <= switch_2`` follow
-    ``(mu_episode, sigma_episode)``, all others ``(mu_base, sigma_base)``."""
+    """Two switchpoints with reversion.
+
+    ``switch_1 ~ DiscreteUniform(t[0], t[-1])``, ``switch_2 ~ DiscreteUniform(switch_1, t[-1])``; points with
+    ``switch_1 < t <= switch_2`` follow ``(mu_episode, sigma_episode)``, all others ``(mu_base, sigma_base)``.
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers (at least 2).
+    y : array_like
+        Finite observations at ``t``.
+    mu_sd : float, default 10.0
+        Prior sd of the segment means.
+    sigma_sd : float, default 5.0
+        Scale of the half-normal prior of the segment sds.
+    mu_mean : float, default 0.0
+        Prior mean of the segment means.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    ValueError
+        ``t`` and ``y`` not 1-D of the same length >= 2, ``t`` not strictly increasing integers, ``y`` not
+        finite.
+
+    See Also
+    --------
+    bayeskit.segments.two_switchpoints_reversion : the exact posterior of this model.
+    """
     import pymc as pm
 
     t, y = _series(t, y)
@@ -96,8 +159,31 @@ def reversion_model(t, y, mu_sd: float = 10.0, sigma_sd: float = 5.0, mu_mean: f
 
 
 def poisson_switchpoint_model(t, counts, rate_lam: float = 1.0, marginalized: bool = False):
-    """``rate_before, rate_after ~ Exponential(rate_lam)``, ``switchpoint ~ DiscreteUniform(t[0], t[-1])``,
-    ``counts_t ~ Poisson(rate)`` of its segment (PyMC's coal-mining example, with today's API)."""
+    """One switchpoint in a series of counts (PyMC's coal-mining example, with today's API).
+
+    ``rate_before, rate_after ~ Exponential(rate_lam)``, ``switchpoint ~ DiscreteUniform(t[0], t[-1])``,
+    ``counts_t ~ Poisson(rate)`` of its segment.
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times (e.g. years), strictly increasing integers.
+    counts : array_like of int
+        Non-negative counts at ``t``.
+    rate_lam : float, default 1.0
+        Rate of the exponential prior of the two rates.
+    marginalized : bool, default False
+        Sum the switchpoint out, as in :func:`normal_switchpoint_model`.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    ValueError
+        Bad ``t``, or counts that are not non-negative integers.
+    """
     import pymc as pm
 
     t, counts = _series(t, counts, counts=True)
@@ -115,9 +201,31 @@ def poisson_switchpoint_model(t, counts, rate_lam: float = 1.0, marginalized: bo
 
 
 def switchpoint_conditional(model, idata, t) -> np.ndarray:
-    """``p(s | theta, y)`` for every draw of a ``marginalized=True`` model's continuous parameters (any
-    engine): an array ``(chain, draw, len(t))`` whose entries for each draw sum to 1. Its mean over draws
-    is :func:`switchpoint_pmf`; the draws of one entry give that probability's Monte Carlo error."""
+    """``p(s | theta, y)`` for every draw of a ``marginalized=True`` model's continuous parameters (any engine).
+
+    Its mean over draws is :func:`switchpoint_pmf`; the draws of one entry give that probability's Monte
+    Carlo error.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Built with ``marginalized=True``.
+    idata : arviz.InferenceData
+        Posterior draws of the model's continuous parameters (``switchpoint_log_weights`` is computed if
+        absent).
+    t : array_like
+        The model's times.
+
+    Returns
+    -------
+    numpy.ndarray, shape (chain, draw, len(t))
+        For each draw, probabilities summing to 1.
+
+    Raises
+    ------
+    ValueError
+        The model was not built with ``marginalized=True``, or ``t`` does not match it.
+    """
     import pymc as pm
     from scipy import special
 
@@ -134,9 +242,26 @@ def switchpoint_conditional(model, idata, t) -> np.ndarray:
 
 
 def switchpoint_pmf(model, idata, t) -> np.ndarray:
-    """Posterior over the switchpoint of a ``marginalized=True`` model, from draws of its continuous
-    parameters (any engine): the average over draws of ``p(s | theta, y)`` (Rao-Blackwellised, so far
-    less noisy than a histogram of sampled switchpoints). Returns probabilities for ``s = t``."""
+    """Posterior over the switchpoint of a ``marginalized=True`` model, from draws of its continuous parameters.
+
+    The average over draws of ``p(s | theta, y)`` (Rao-Blackwellised, so far less noisy than a histogram of
+    sampled switchpoints), from any engine.
+
+    Parameters
+    ----------
+    model, idata, t
+        As for :func:`switchpoint_conditional`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(t),)
+        Probabilities of ``s = t``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`switchpoint_conditional`.
+    """
     return switchpoint_conditional(model, idata, t).reshape(-1, len(t)).mean(axis=0)
 
 
@@ -157,9 +282,37 @@ def _sigmoid_objective(width: float):
 
 
 def sigmoid_fit(t, y, tau0: float, width: float = 1.0, mu0=(0.0, 0.0), log_sigma0=(0.0, 0.0)) -> dict:
-    """Maximum likelihood with the step replaced by a sigmoid: ``w(t) = 1 / (1 + exp(-(t - tau) / width))``,
-    ``mu(t) = (1 - w) mu_1 + w mu_2`` and the same for ``log sigma``; L-BFGS from ``tau0`` with exact
-    gradients (PyTensor). Returns the optimum, its log-likelihood and whether the optimiser converged."""
+    """Maximum likelihood with the step replaced by a sigmoid.
+
+    ``w(t) = 1 / (1 + exp(-(t - tau) / width))``, ``mu(t) = (1 - w) mu_1 + w mu_2`` and the same for
+    ``log sigma``; L-BFGS from ``tau0`` with exact gradients (PyTensor).
+
+    Parameters
+    ----------
+    t : array_like of int
+        Times, strictly increasing integers (at least 2).
+    y : array_like
+        Finite observations at ``t``.
+    tau0 : float
+        Starting switch time.
+    width : float, default 1.0
+        Width of the sigmoid, positive.
+    mu0 : pair of float, default (0.0, 0.0)
+        Starting means.
+    log_sigma0 : pair of float, default (0.0, 0.0)
+        Starting log sds.
+
+    Returns
+    -------
+    dict
+        ``tau``, ``mu_1``, ``mu_2``, ``sigma_1``, ``sigma_2``, ``log_likelihood`` (at the optimum),
+        ``converged``, ``iterations``, ``tau0``.
+
+    Raises
+    ------
+    ValueError
+        Bad series, or ``width`` not positive and finite.
+    """
     from scipy import optimize
 
     t, y = _series(t, y)

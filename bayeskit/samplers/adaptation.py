@@ -118,18 +118,23 @@ MASS_MATRIX_KINDS = ("diag", "dense")
 class DualAveraging:
     """State of dual averaging, one entry per chain (arrays of shape ``(chains,)``).
 
-    Attributes
+    Parameters
     ----------
-    log_step
+    log_step : numpy.ndarray
         ``x_t``: log of the step size the next transition uses.
-    log_step_avg
+    log_step_avg : numpy.ndarray
         ``x_bar_t``: the weighted average of the iterates; ``exp`` of it is the step size kept after warm-up.
-    error_avg
+    error_avg : numpy.ndarray
         ``H_bar_t``: the running average of ``target - acceptance``.
-    mu
+    mu : numpy.ndarray
         The log step size the iterates are shrunk towards.
-    count
+    count : int
         ``t``: transitions seen since the last restart (shared by all chains).
+
+    References
+    ----------
+    Hoffman, M. D., Gelman, A. (2014). The No-U-Turn sampler. JMLR 15, 1593-1623 (section 3.2).
+    Nesterov, Y. (2009). Primal-dual subgradient methods for convex problems. Math. Programming 120, 221-259.
     """
 
     log_step: np.ndarray
@@ -140,7 +145,22 @@ class DualAveraging:
 
 
 def dual_averaging_init(step_size) -> DualAveraging:
-    """Start (or restart) dual averaging at ``step_size`` (one per chain), with ``mu = log(10 step_size)``."""
+    """Start (or restart) dual averaging at ``step_size`` (one per chain), with ``mu = log(10 step_size)``.
+
+    Parameters
+    ----------
+    step_size : float or array_like, shape (chains,)
+        Positive, finite step sizes.
+
+    Returns
+    -------
+    DualAveraging
+
+    Raises
+    ------
+    ValueError
+        A step size is not positive and finite.
+    """
     step = np.atleast_1d(np.asarray(step_size, dtype=float))
     if np.any(~np.isfinite(step) | (step <= 0)):
         raise ValueError(f"step_size must be positive and finite, got {step.tolist()}")
@@ -154,6 +174,25 @@ def dual_averaging_update(state: DualAveraging, acceptance, target_accept: float
     ``H_bar_t = (1 - 1/(t + t0)) H_bar_{t-1} + (target - a_t) / (t + t0)``;
     ``x_t = mu - sqrt(t) / gamma * H_bar_t``; ``x_bar_t = t^-kappa x_t + (1 - t^-kappa) x_bar_{t-1}``.
     Acceptance below the target makes ``H_bar`` positive and the step smaller, and conversely.
+
+    Parameters
+    ----------
+    state : DualAveraging
+        The current state.
+    acceptance : array_like, shape (chains,)
+        Each chain's acceptance statistic of the last transition (clipped at 1; NaN counts as 0).
+    target_accept : float, default DEFAULT_TARGET_ACCEPT
+        The acceptance statistic aimed at.
+
+    Returns
+    -------
+    DualAveraging
+        The updated state.
+
+    References
+    ----------
+    Hoffman, M. D., Gelman, A. (2014). The No-U-Turn sampler. JMLR 15, 1593-1623 (section 3.2).
+    Nesterov, Y. (2009). Primal-dual subgradient methods for convex problems. Math. Programming 120, 221-259.
     """
     accept = np.minimum(np.asarray(acceptance, dtype=float), 1.0)
     accept = np.where(np.isnan(accept), 0.0, accept)  # a transition that went nowhere counts as rejected
@@ -167,7 +206,17 @@ def dual_averaging_update(state: DualAveraging, acceptance, target_accept: float
 
 
 def dual_averaging_final(state: DualAveraging) -> np.ndarray:
-    """The step size kept after warm-up: ``exp(x_bar)`` (the current one if no update was made yet)."""
+    """The step size kept after warm-up: ``exp(x_bar)`` (the current one if no update was made yet).
+
+    Parameters
+    ----------
+    state : DualAveraging
+        The state at the end of warm-up.
+
+    Returns
+    -------
+    numpy.ndarray, shape (chains,)
+    """
     return np.exp(state.log_step_avg if state.count > 0 else state.log_step)
 
 
@@ -180,10 +229,24 @@ def window_ends(tune: int) -> list[int]:
     it. With ``tune < INIT_BUFFER + BASE_WINDOW + TERM_BUFFER`` (150) the three parts take 15%, 75% and 10%
     of the warm-up; with ``tune < MIN_ADAPTIVE_WARMUP`` there are no windows.
 
+    Parameters
+    ----------
+    tune : int
+        Number of warm-up transitions.
+
+    Returns
+    -------
+    list of int
+        The last transition of each window.
+
     Examples
     --------
     >>> window_ends(1000)  # windows 75-99, 100-149, 150-249, 250-449, 450-949
     [99, 149, 249, 449, 949]
+
+    References
+    ----------
+    Stan Development Team. Stan Reference Manual, "HMC algorithm parameters: automatic parameter tuning".
     """
     if tune < MIN_ADAPTIVE_WARMUP:
         return []
@@ -213,7 +276,20 @@ def _buffers(tune: int) -> tuple[int, int, int]:
 class WelfordCovariance:
     """Running mean and sum of squared deviations of each chain's draws (Welford 1962).
 
-    ``m2`` is ``(chains, ndim)`` for a diagonal estimate and ``(chains, ndim, ndim)`` for a dense one.
+    Parameters
+    ----------
+    count : int
+        Draws added per chain.
+    mean : numpy.ndarray, shape (chains, ndim)
+        Running mean.
+    m2 : numpy.ndarray
+        Sum of squared deviations: ``(chains, ndim)`` for a diagonal estimate and ``(chains, ndim, ndim)``
+        for a dense one.
+
+    References
+    ----------
+    Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and products.
+    Technometrics 4, 419-420.
     """
 
     count: int
@@ -222,14 +298,43 @@ class WelfordCovariance:
 
 
 def welford_init(chains: int, ndim: int, kind: str) -> WelfordCovariance:
-    """An empty estimator for ``chains`` chains of ``ndim`` coordinates, ``kind`` ``"diag"`` or ``"dense"``."""
+    """An empty estimator for ``chains`` chains of ``ndim`` coordinates.
+
+    Parameters
+    ----------
+    chains, ndim : int
+        Numbers of chains and coordinates.
+    kind : {"diag", "dense"}
+        Variances only, or full covariances.
+
+    Returns
+    -------
+    WelfordCovariance
+
+    Raises
+    ------
+    ValueError
+        Unknown ``kind``.
+    """
     _check_kind(kind)
     m2 = np.zeros((chains, ndim)) if kind == "diag" else np.zeros((chains, ndim, ndim))
     return WelfordCovariance(0, np.zeros((chains, ndim)), m2)
 
 
 def welford_update(state: WelfordCovariance, x: np.ndarray) -> WelfordCovariance:
-    """Add one draw per chain, ``x`` of shape ``(chains, ndim)``; numerically stable in one pass."""
+    """Add one draw per chain; numerically stable in one pass.
+
+    Parameters
+    ----------
+    state : WelfordCovariance
+        The estimator.
+    x : numpy.ndarray, shape (chains, ndim)
+        One draw per chain.
+
+    Returns
+    -------
+    WelfordCovariance
+    """
     count = state.count + 1
     delta = x - state.mean
     mean = state.mean + delta / count
@@ -242,16 +347,51 @@ def welford_update(state: WelfordCovariance, x: np.ndarray) -> WelfordCovariance
 
 
 def welford_covariance(state: WelfordCovariance) -> np.ndarray:
-    """The sample (co)variance of the draws added, ``m2 / (n - 1)``, regularised by :func:`regularise`."""
+    """The sample (co)variance of the draws added, ``m2 / (n - 1)``, regularised by :func:`regularise`.
+
+    Parameters
+    ----------
+    state : WelfordCovariance
+        The estimator, with at least 2 draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(chains, ndim)`` variances or ``(chains, ndim, ndim)`` covariances.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 draws.
+    """
     if state.count < 2:
         raise ValueError(f"a covariance needs at least 2 draws, got {state.count}")
     return regularise(state.m2 / (state.count - 1), state.count, dense=state.m2.ndim == 3)
 
 
 def regularise(cov: np.ndarray, n: int, dense: bool) -> np.ndarray:
-    """Shrink a (co)variance estimated from ``n`` draws towards ``1e-3 I``, as Stan does:
-    ``n / (n + 5) * cov + 1e-3 * 5 / (n + 5) * I``. ``cov`` is ``(..., ndim)`` (variances) or, with
-    ``dense``, ``(..., ndim, ndim)``."""
+    """Shrink a (co)variance estimated from ``n`` draws towards ``1e-3 I``, as Stan does.
+
+    ``n / (n + 5) * cov + 1e-3 * 5 / (n + 5) * I``.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray
+        ``(..., ndim)`` variances or, with ``dense``, ``(..., ndim, ndim)`` covariances.
+    n : int
+        Number of draws it was estimated from.
+    dense : bool
+        Whether ``cov`` holds full matrices.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``cov``.
+
+    References
+    ----------
+    Stan Development Team. Stan Reference Manual, "HMC algorithm parameters: automatic parameter tuning".
+    """
     w = REGULARISATION_WEIGHT
     shrunk = (n / (n + w)) * np.asarray(cov, dtype=float)
     if dense:
@@ -266,23 +406,23 @@ def regularise(cov: np.ndarray, n: int, dense: bool) -> np.ndarray:
 class Warmup:
     """Everything the warm-up carries from one transition to the next.
 
-    Attributes
+    Parameters
     ----------
-    iteration
+    iteration : int
         Warm-up transitions done.
-    tune
+    tune : int
         Warm-up length.
-    target_accept
+    target_accept : float
         The acceptance statistic dual averaging aims at.
-    kind
-        ``"diag"`` or ``"dense"``.
-    ends
+    kind : {"diag", "dense"}
+        Kind of mass matrix.
+    ends : tuple of int
         :func:`window_ends` of ``tune``.
-    step
-        :class:`DualAveraging` state.
-    estimator
-        :class:`WelfordCovariance` of the current window's draws.
-    inverse_metric
+    step : DualAveraging
+        Dual-averaging state.
+    estimator : WelfordCovariance
+        Estimator of the current window's draws.
+    inverse_metric : numpy.ndarray
         The current inverse mass matrix per chain: ``(chains, ndim)`` or ``(chains, ndim, ndim)``.
     """
 
@@ -308,8 +448,35 @@ def _check_kind(kind) -> None:
 
 def warmup_init(chains: int, ndim: int, tune: int, step_size, kind: str = "diag",
                 target_accept: float = DEFAULT_TARGET_ACCEPT, inverse_metric=None) -> Warmup:
-    """The warm-up's starting state: dual averaging from ``step_size`` (per chain or shared), an identity
-    inverse mass matrix unless ``inverse_metric`` is given, no draws in the estimator."""
+    """The warm-up's starting state.
+
+    Dual averaging from ``step_size`` (per chain or shared), an identity inverse mass matrix unless
+    ``inverse_metric`` is given, no draws in the estimator.
+
+    Parameters
+    ----------
+    chains, ndim : int
+        Numbers of chains and coordinates.
+    tune : int
+        Warm-up length.
+    step_size : float or array_like, shape (chains,)
+        First step size.
+    kind : {"diag", "dense"}, default "diag"
+        Kind of mass matrix.
+    target_accept : float, default DEFAULT_TARGET_ACCEPT
+        In (0, 1).
+    inverse_metric : array_like, optional
+        Starting inverse mass matrix per chain.
+
+    Returns
+    -------
+    Warmup
+
+    Raises
+    ------
+    ValueError
+        Unknown ``kind``, ``target_accept`` outside (0, 1), or a step size not positive.
+    """
     _check_kind(kind)
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must lie in (0, 1), got {target_accept}")
@@ -323,8 +490,24 @@ def warmup_init(chains: int, ndim: int, tune: int, step_size, kind: str = "diag"
 def warmup_update(state: Warmup, position: np.ndarray, acceptance) -> tuple[Warmup, bool]:
     """Learn from one warm-up transition: its acceptance statistic (step size) and new positions (mass matrix).
 
-    Returns the new state and whether the mass matrix changed; when it did, the caller re-finds a reasonable
-    step size for the new metric and calls :func:`warmup_restart_step_size` (as Stan does).
+    When the mass matrix changed, the caller re-finds a reasonable step size for the new metric and calls
+    :func:`warmup_restart_step_size` (as Stan does).
+
+    Parameters
+    ----------
+    state : Warmup
+        The warm-up's state.
+    position : numpy.ndarray, shape (chains, ndim)
+        The chains' positions after the transition.
+    acceptance : array_like, shape (chains,)
+        The transition's acceptance statistics.
+
+    Returns
+    -------
+    state : Warmup
+        The new state.
+    changed : bool
+        Whether the mass matrix was re-estimated.
     """
     i = state.iteration
     step = dual_averaging_update(state.step, acceptance, state.target_accept)
@@ -339,11 +522,34 @@ def warmup_update(state: Warmup, position: np.ndarray, acceptance) -> tuple[Warm
 
 
 def warmup_restart_step_size(state: Warmup, step_size) -> Warmup:
-    """Restart dual averaging from ``step_size`` (per chain), with ``mu = log(10 step_size)``."""
+    """Restart dual averaging from ``step_size`` (per chain), with ``mu = log(10 step_size)``.
+
+    Parameters
+    ----------
+    state : Warmup
+        The warm-up's state.
+    step_size : float or array_like, shape (chains,)
+        The new starting step size.
+
+    Returns
+    -------
+    Warmup
+    """
     return replace(state, step=dual_averaging_init(np.broadcast_to(np.asarray(step_size, float),
                                                                   state.step.log_step.shape)))
 
 
 def warmup_final(state: Warmup) -> tuple[np.ndarray, np.ndarray]:
-    """The step size (per chain, ``exp(x_bar)``) and inverse mass matrix used after warm-up."""
+    """The step size (per chain, ``exp(x_bar)``) and inverse mass matrix used after warm-up.
+
+    Parameters
+    ----------
+    state : Warmup
+        The warm-up's state.
+
+    Returns
+    -------
+    step_size : numpy.ndarray, shape (chains,)
+    inverse_metric : numpy.ndarray
+    """
     return dual_averaging_final(state.step), state.inverse_metric

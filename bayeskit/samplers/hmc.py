@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-import arviz as az
 import numpy as np
-from tqdm import tqdm
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
 
 from bayeskit._checks import as_rng, check_positive_int, check_sampler_arguments, seed_for_attrs
 from bayeskit.layout import Layout, to_inference_data
@@ -90,18 +91,23 @@ class Metric:
 
     Kinetic energy ``K(p) = p^T M^{-1} p / 2``, velocity ``dz/dt = M^{-1} p``, momenta ``p ~ N(0, M)``.
     The inverse ``M^{-1}`` is what warm-up estimates: the posterior covariance, so that in the coordinates
-    it defines the posterior looks like a standard normal.
+    it defines the posterior looks like a standard normal. Build it with :meth:`from_inverse` or
+    :meth:`identity`, which compute ``momentum_factor``.
 
-    Attributes
+    Parameters
     ----------
-    inverse
+    inverse : numpy.ndarray
         ``M^{-1}``: ``(..., ndim)`` for a diagonal metric (variances), ``(..., ndim, ndim)`` for a dense one;
         the leading axes are chains.
-    dense
+    dense : bool
         Whether the metric is dense.
-    momentum_factor
+    momentum_factor : numpy.ndarray
         ``(..., ndim)`` ``1 / sqrt(variances)``, or ``(..., ndim, ndim)`` ``L^{-T}`` with
         ``M^{-1} = L L^T``: a standard normal ``u`` becomes a momentum ``factor u ~ N(0, M)``.
+
+    References
+    ----------
+    Neal, R. M. (2011). MCMC using Hamiltonian dynamics. Handbook of Markov Chain Monte Carlo, ch. 5.
     """
 
     inverse: np.ndarray
@@ -110,7 +116,24 @@ class Metric:
 
     @classmethod
     def from_inverse(cls, inverse, dense: bool | None = None) -> "Metric":
-        """Build from ``M^{-1}``: ``(chains, ndim)`` diagonal or ``(chains, ndim, ndim)`` dense (positive definite)."""
+        """Build from ``M^{-1}``: ``(chains, ndim)`` diagonal or ``(chains, ndim, ndim)`` dense.
+
+        Parameters
+        ----------
+        inverse : array_like
+            The inverse mass matrix per chain: variances (diagonal) or a positive definite matrix (dense).
+        dense : bool, optional
+            Default: dense when ``inverse`` is 3-D.
+
+        Returns
+        -------
+        Metric
+
+        Raises
+        ------
+        ValueError
+            ``inverse`` is not finite, not positive (diagonal) or not positive definite (dense).
+        """
         inverse = np.asarray(inverse, dtype=float)
         dense = inverse.ndim == 3 if dense is None else dense
         if not np.all(np.isfinite(inverse)):
@@ -130,26 +153,80 @@ class Metric:
 
     @classmethod
     def identity(cls, chains: int, ndim: int, dense: bool = False) -> "Metric":
-        """The unit metric ``M = I`` for ``chains`` chains."""
+        """The unit metric ``M = I`` for ``chains`` chains.
+
+        Parameters
+        ----------
+        chains : int
+            Number of chains.
+        ndim : int
+            Dimension.
+        dense : bool, default False
+            Store it as dense matrices.
+
+        Returns
+        -------
+        Metric
+        """
         inverse = np.tile(np.eye(ndim), (chains, 1, 1)) if dense else np.ones((chains, ndim))
         return cls.from_inverse(inverse, dense)
 
     def take(self, chains) -> "Metric":
-        """The metric of some chains (an index array, or a slice such as ``[c:c+1]``)."""
+        """The metric of some chains.
+
+        Parameters
+        ----------
+        chains : array of int or slice
+            An index array, or a slice such as ``[c:c+1]``.
+
+        Returns
+        -------
+        Metric
+        """
         return Metric(self.inverse[chains], self.dense, self.momentum_factor[chains])
 
     def velocity(self, momentum: np.ndarray) -> np.ndarray:
-        """``M^{-1} p`` for momenta ``(..., ndim)`` (one per chain)."""
+        """``M^{-1} p`` for momenta ``(..., ndim)`` (one per chain).
+
+        Parameters
+        ----------
+        momentum : numpy.ndarray, shape (..., ndim)
+            One momentum per chain.
+
+        Returns
+        -------
+        numpy.ndarray, shape (..., ndim)
+        """
         if self.dense:
             return np.matmul(self.inverse, momentum[..., None])[..., 0]
         return self.inverse * momentum
 
     def kinetic_energy(self, momentum: np.ndarray) -> np.ndarray:
-        """``p^T M^{-1} p / 2`` per chain."""
+        """``p^T M^{-1} p / 2`` per chain.
+
+        Parameters
+        ----------
+        momentum : numpy.ndarray, shape (..., ndim)
+            One momentum per chain.
+
+        Returns
+        -------
+        numpy.ndarray, shape (...,)
+        """
         return 0.5 * np.sum(momentum * self.velocity(momentum), axis=-1)
 
     def sample_momentum(self, rng: np.random.Generator) -> np.ndarray:
-        """One momentum ``p ~ N(0, M)`` per chain."""
+        """One momentum ``p ~ N(0, M)`` per chain.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray, shape (chains, ndim)
+        """
         u = rng.standard_normal(self.momentum_factor.shape[:-1] if self.dense else self.momentum_factor.shape)
         if self.dense:
             return np.matmul(self.momentum_factor, u[..., None])[..., 0]
@@ -159,7 +236,17 @@ class Metric:
 # ---------------------------------------------------------------------------------------------- the kernel
 @dataclass(frozen=True)
 class HMCState:
-    """Where every chain is: position ``(chains, ndim)``, log-density ``(chains,)`` and its gradient."""
+    """Where every chain is: position ``(chains, ndim)``, log-density ``(chains,)`` and its gradient.
+
+    Parameters
+    ----------
+    position : numpy.ndarray, shape (chains, ndim)
+        Current points, on the sampler's (unconstrained) space.
+    log_density : numpy.ndarray, shape (chains,)
+        Log-density at the points.
+    grad : numpy.ndarray, shape (chains, ndim)
+        Its gradient.
+    """
 
     position: np.ndarray
     log_density: np.ndarray
@@ -184,6 +271,17 @@ def _evaluate(f: LogDensityAndGrad, z: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def init(f: LogDensityAndGrad, initial) -> HMCState:
     """Initial state: evaluate ``f`` at ``initial`` ``(chains, ndim)``, checking shapes and finiteness.
+
+    Parameters
+    ----------
+    f : callable
+        Vectorised log-density and gradient, ``(n, ndim) -> ((n,), (n, ndim))``.
+    initial : array_like, shape (chains, ndim)
+        Starting points.
+
+    Returns
+    -------
+    HMCState
 
     Raises
     ------
@@ -220,13 +318,32 @@ def leapfrog(f: LogDensityAndGrad, position: np.ndarray, momentum: np.ndarray, g
 
     ``p <- p + eps/2 grad log p(z)``; ``z <- z + eps M^{-1} p``; ``p <- p + eps/2 grad log p(z)``. It is
     reversible (negate ``p``, step, negate: back to the start) and preserves volume, and its energy error
-    stays bounded, of order ``eps^2``, over long trajectories. ``step_size`` is a scalar or one per chain;
-    a negative one integrates backwards in time.
+    stays bounded, of order ``eps^2``, over long trajectories. A negative step size integrates backwards
+    in time.
+
+    Parameters
+    ----------
+    f : callable
+        Vectorised log-density and gradient, ``(n, ndim) -> ((n,), (n, ndim))``.
+    position : numpy.ndarray, shape (chains, ndim)
+        Start of the step.
+    momentum : numpy.ndarray, shape (chains, ndim)
+        Momenta at the start.
+    grad : numpy.ndarray, shape (chains, ndim)
+        Gradient of the log-density at ``position``.
+    step_size : float or numpy.ndarray, shape (chains,)
+        A scalar or one per chain.
+    metric : Metric
+        The mass matrix.
 
     Returns
     -------
     position, momentum, log_density, grad
         At the end of the step.
+
+    References
+    ----------
+    Neal, R. M. (2011). MCMC using Hamiltonian dynamics. Handbook of Markov Chain Monte Carlo, ch. 5.
     """
     eps = step_size if isinstance(step_size, float) else np.reshape(step_size, (-1, 1))
     momentum = momentum + 0.5 * eps * grad
@@ -312,11 +429,33 @@ def find_step_size(state: HMCState, f: LogDensityAndGrad, rng: np.random.Generat
     above. Stan calls this at the start and after each mass-matrix update. All chains are evaluated in each
     round (as in :func:`step`); those whose search has ended keep their step size.
 
+    Parameters
+    ----------
+    state : HMCState
+        Current positions.
+    f : callable
+        Vectorised log-density and gradient, ``(n, ndim) -> ((n,), (n, ndim))``.
+    rng : numpy.random.Generator
+        Source of the momenta.
+    metric : Metric
+        The mass matrix.
+    step_size : float or array_like, default 1.0
+        Where the search starts (a scalar or one per chain).
+
+    Returns
+    -------
+    numpy.ndarray, shape (chains,)
+        The step sizes found.
+
     Raises
     ------
     ValueError
         The step size passes ``1e7`` (the posterior is probably improper) or underflows (it is probably not
         continuous).
+
+    References
+    ----------
+    Hoffman, M. D., Gelman, A. (2014). The No-U-Turn sampler. JMLR 15, 1593-1623.
     """
     chains = state.position.shape[0]
     eps = np.array(np.broadcast_to(np.asarray(step_size, dtype=float), (chains,)))
@@ -352,21 +491,23 @@ Transition = Callable[[HMCState, LogDensityAndGrad, np.random.Generator, np.ndar
 class Run:
     """What :func:`run_chains` returns: the draws on the sampler's space and the per-draw statistics.
 
-    Attributes
+    Parameters
     ----------
-    draws
+    draws : numpy.ndarray
         ``(chains, draws, ndim)`` positions after warm-up.
-    stats
+    stats : dict of str to numpy.ndarray
         ``{name: (chains, draws)}``: ``lp`` and the transition's ``info`` (``acceptance_rate``, ``diverging``,
         ``energy``, ``n_steps``, ...) plus ``step_size``.
-    step_size, inverse_metric
+    step_size, inverse_metric : numpy.ndarray
         Per chain, as adapted in warm-up and used for the draws.
-    n_evaluations
+    n_evaluations : int
         Gradient evaluations (points at which ``f`` was evaluated), warm-up included.
-    warmup_divergences
+    warmup_divergences : int
         Divergent transitions during warm-up (expected early on; not a problem by themselves).
-    wall_time_s, tune
-        Seconds spent, and warm-up transitions per chain.
+    wall_time_s : float
+        Seconds spent.
+    tune : int
+        Warm-up transitions per chain.
     """
 
     draws: np.ndarray
@@ -433,6 +574,8 @@ def run_chains(transition: Transition, f: LogDensityAndGrad, initial, draws: int
     positions = np.empty((chains, draws, ndim))
     stats: dict[str, np.ndarray] = {"lp": np.empty((chains, draws)), "step_size": np.empty((chains, draws))}
     warmup_divergences = 0
+    from tqdm import tqdm
+
     with tqdm(total=tune + draws, disable=not progressbar, desc=desc, leave=False, mininterval=0.5) as bar:
         for i in range(tune + draws):
             if i == tune and tune > 0:
@@ -476,8 +619,32 @@ def _check_driver_arguments(f, initial, draws, tune, chains, mass_matrix, target
 
 
 def static_path(n_steps: int | None, path_length: float | None, jitter: float, max_steps: int):
-    """``(step_size, rng) -> n_steps`` per chain for static HMC: a fixed count, or ``path_length / step_size``
-    rounded up (at most ``max_steps``), each jittered uniformly within ``+-jitter`` of itself."""
+    """The number of leapfrog steps per chain for static HMC, as a function ``(step_size, rng) -> n_steps``.
+
+    A fixed count, or ``path_length / step_size`` rounded up (at most ``max_steps``), each jittered
+    uniformly within ``+-jitter`` of itself.
+
+    Parameters
+    ----------
+    n_steps : int, optional
+        Fixed number of leapfrog steps.
+    path_length : float, optional
+        Fixed duration of the trajectory (default ``DEFAULT_PATH_LENGTH`` when ``n_steps`` is not given).
+    jitter : float
+        Relative jitter, in ``[0, 1)``.
+    max_steps : int
+        Cap on the number of steps.
+
+    Returns
+    -------
+    callable
+        ``steps(step_size (chains,), rng) -> (chains,)`` integers in ``[1, max_steps]``.
+
+    Raises
+    ------
+    ValueError
+        Both ``n_steps`` and ``path_length`` given; either not positive; ``jitter`` outside ``[0, 1)``.
+    """
     if n_steps is not None and path_length is not None:
         raise ValueError("give n_steps or path_length, not both (n_steps fixes the number of leapfrog steps; "
                          "path_length fixes their total duration, n_steps = path_length / step_size)")
@@ -506,7 +673,18 @@ def sample_hmc(log_density_and_grad: LogDensityAndGrad, initial, draws: int = 10
                jitter: float = 0.0, max_steps: int = DEFAULT_MAX_STEPS, mass_matrix: str = "diag",
                target_accept: float = adaptation.DEFAULT_TARGET_ACCEPT, step_size=None,
                progressbar: bool = True) -> Run:
-    """Static HMC with Stan's warm-up; draws as arrays (see :func:`hmc` for the parameters)."""
+    """Static HMC with Stan's warm-up; draws as arrays (see :func:`hmc` for the parameters).
+
+    Parameters
+    ----------
+    log_density_and_grad, initial, draws, tune, chains, seed, n_steps, path_length, jitter, max_steps, mass_matrix, target_accept, step_size, progressbar
+        As for :func:`hmc`.
+
+    Returns
+    -------
+    Run
+        The draws on the sampler's space and their statistics.
+    """
     draws, tune, chains, start = _check_driver_arguments(log_density_and_grad, initial, draws, tune, chains,
                                                          mass_matrix, target_accept, step_size)
     steps = static_path(n_steps, path_length, jitter, max_steps)
@@ -519,7 +697,25 @@ def sample_hmc(log_density_and_grad: LogDensityAndGrad, initial, draws: int = 10
 
 
 def to_idata(run: Run, layout: Layout, engine: str, seed) -> az.InferenceData:
-    """InferenceData of a :class:`Run` on ``layout``'s coordinates, with its run facts in attrs."""
+    """InferenceData of a :class:`Run` on ``layout``'s coordinates, with its run facts in attrs.
+
+    Parameters
+    ----------
+    run : Run
+        Result of :func:`run_chains`.
+    layout : bayeskit.layout.Layout
+        Names and shapes of the coordinates.
+    engine : str
+        Stored as ``attrs["engine"]``.
+    seed
+        The seed the run used, stored in ``attrs["seed"]``.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Posterior and sample_stats; attrs ``engine``, ``seed``, ``wall_time_s``, ``n_evaluations``, ``tune``,
+        ``acceptance_rate``, ``n_divergences``, ``step_size``.
+    """
     return to_inference_data(run.draws, layout, sample_stats=run.stats, attrs={
         "engine": engine, "seed": seed_for_attrs(seed), "wall_time_s": run.wall_time_s,
         "n_evaluations": run.n_evaluations, "tune": run.tune,
@@ -529,7 +725,26 @@ def to_idata(run: Run, layout: Layout, engine: str, seed) -> az.InferenceData:
 
 
 def default_layout(ndim: int, var_names: Sequence[str] | None, layout: Layout | None) -> Layout:
-    """The coordinates' names: ``layout``, else one scalar per name of ``var_names``, else a vector ``x``."""
+    """The coordinates' names: ``layout``, else one scalar per name of ``var_names``, else a vector ``x``.
+
+    Parameters
+    ----------
+    ndim : int
+        Number of coordinates.
+    var_names : sequence of str, optional
+        One name per coordinate.
+    layout : bayeskit.layout.Layout, optional
+        Used as it is when given.
+
+    Returns
+    -------
+    bayeskit.layout.Layout
+
+    Raises
+    ------
+    ValueError
+        ``layout`` or ``var_names`` does not match ``ndim``.
+    """
     if layout is not None:
         if layout.ndim != ndim:
             raise ValueError(f"layout has {layout.ndim} coordinates but initial has {ndim}")

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-import arviz as az
 import numpy as np
-from tqdm import tqdm
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
 
 from bayeskit._checks import as_rng, check_sampler_arguments, evaluate_batch, seed_for_attrs
 from bayeskit.layout import Layout, to_inference_data
@@ -44,6 +45,19 @@ class MetropolisState:
 
     The proposal is ``delta = scale * chol @ z`` with ``z ~ N(0, I)``; coordinates marked
     integer are rounded to the nearest integer, which keeps the proposal symmetric.
+
+    Parameters
+    ----------
+    position : numpy.ndarray, shape (chains, ndim)
+        Current points.
+    log_density : numpy.ndarray, shape (chains,)
+        Log-density at the points.
+    scale : float
+        Proposal scale.
+    chol : numpy.ndarray, shape (ndim, ndim)
+        Lower-triangular factor of the proposal's covariance shape.
+    integer : numpy.ndarray, shape (ndim,), bool
+        Which coordinates are integer-valued.
     """
 
     position: np.ndarray  # (chains, ndim)
@@ -60,7 +74,36 @@ def init(
     chol: np.ndarray | None = None,
     integer: np.ndarray | None = None,
 ) -> MetropolisState:
-    """Initial state: evaluate ``log_density`` at ``initial`` (shape ``(chains, ndim)``)."""
+    """Initial state: evaluate ``log_density`` at ``initial`` (shape ``(chains, ndim)``).
+
+    Parameters
+    ----------
+    log_density : callable
+        Vectorised ``(n, ndim) -> (n,)``, ``-inf`` outside the support.
+    initial : array_like, shape (chains, ndim)
+        Starting points, integer-valued where ``integer`` says so.
+    scale : float, optional
+        Proposal scale; default ``2.38 / sqrt(ndim)`` (Roberts, Gelman & Gilks 1997).
+    chol : numpy.ndarray, shape (ndim, ndim), optional
+        Proposal covariance factor; default the identity.
+    integer : array_like of bool, shape (ndim,), optional
+        Integer-valued coordinates; default none.
+
+    Returns
+    -------
+    MetropolisState
+
+    Raises
+    ------
+    ValueError
+        ``initial`` not 2-D or not finite; an integer coordinate starts at a non-integer value;
+        ``log_density`` answers with the wrong shape; a chain starts where the log-density is not finite.
+
+    References
+    ----------
+    Roberts, G. O., Gelman, A., Gilks, W. R. (1997). Weak convergence and optimal scaling of random walk
+    Metropolis algorithms. Annals of Applied Probability 7, 110-120.
+    """
     position = np.array(initial, dtype=float)
     if position.ndim != 2:
         raise ValueError(f"initial must have shape (chains, ndim), got {position.shape}")
@@ -98,6 +141,27 @@ def step(
     2. compute ``log r = log p(x') - log p(x)`` (the normalising constant cancels);
     3. accept ``x'`` with probability ``min(1, r)``, otherwise stay (and count ``x`` again);
     4. return the new positions, to be recorded by the caller.
+
+    Parameters
+    ----------
+    state : MetropolisState
+        Where the chains are.
+    log_density : callable
+        Vectorised ``(n, ndim) -> (n,)``.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    state : MetropolisState
+        The chains after the step.
+    info : dict of str to numpy.ndarray
+        Per chain: ``accepted`` (bool) and ``accept_prob`` (``min(1, r)``).
+
+    References
+    ----------
+    Metropolis, N., Rosenbluth, A. W., Rosenbluth, M. N., Teller, A. H., Teller, E. (1953). Equation of
+    state calculations by fast computing machines. J. Chem. Phys. 21, 1087-1092.
     """
     position, lp, accepted, accept_prob = _advance(
         state.position, state.log_density, state.scale, state.chol.T, _integer_index(state.integer), log_density, rng)
@@ -277,6 +341,8 @@ def metropolis(
     samples_by_draw = np.empty((draws, chains, ndim))  # filled one contiguous row per draw
     accepted = np.empty((draws, chains), bool)
     lp = np.empty((draws, chains))
+    from tqdm import tqdm
+
     with tqdm(total=tune + draws, disable=not progressbar, desc="metropolis", leave=False, mininterval=0.5) as bar:
         for i in range(tune + draws):
             position, log_dens, step_accepted, accept_prob = _advance(

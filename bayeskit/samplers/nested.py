@@ -27,6 +27,38 @@ __all__ = ["NestedResult", "nested_sampling"]
 
 @dataclass(frozen=True)
 class NestedResult:
+    """What :func:`nested_sampling` returns.
+
+    Parameters
+    ----------
+    log_evidence : float
+        Estimate of ``log Z``.
+    log_evidence_err : float
+        ``sqrt(H / n_live)``, Skilling's estimate of its error.
+    information : float
+        ``H``, in nats: how much the posterior is narrower than the prior.
+    points : numpy.ndarray, shape (m, d)
+        Dead points, then the final live points.
+    log_weights : numpy.ndarray, shape (m,)
+        Their normalised posterior weights, log.
+    log_likelihood : numpy.ndarray, shape (m,)
+        Their log-likelihoods.
+    log_volume : numpy.ndarray, shape (n_iter,)
+        ``log X_i`` at each iteration.
+    n_iterations : int
+        Iterations run.
+    n_likelihood_calls : int
+        Points evaluated: the initial live points plus every candidate of every batch.
+    acceptance : numpy.ndarray, shape (n_iter,)
+        Fraction of prior draws that beat the worst live point, per iteration.
+    n_likelihood_needed : int
+        Evaluations one-at-a-time rejection would need: the initial live points plus, per iteration, the
+        draws up to and including the first one that beats the worst.
+
+    References
+    ----------
+    Skilling, J. (2006). Nested sampling for general Bayesian computation. Bayesian Analysis 1, 833-859.
+    """
     log_evidence: float
     log_evidence_err: float  # sqrt(H / n_live), Skilling's estimate
     information: float  # H, in nats: how much the posterior is narrower than the prior
@@ -41,7 +73,19 @@ class NestedResult:
     #                           iteration, the draws up to and including the first one that beats the worst
 
     def resample(self, n: int, seed=None) -> np.ndarray:
-        """``n`` equally weighted posterior draws (with replacement)."""
+        """``n`` equally weighted posterior draws (with replacement).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+            Randomness; the same seed gives the same draws.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         rng = as_rng(seed)
         return self.points[rng.choice(len(self.points), size=n, p=np.exp(self.log_weights))]
 

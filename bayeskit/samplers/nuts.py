@@ -42,10 +42,12 @@ Stan Development Team. ``stan/mcmc/hmc/nuts/base_nuts.hpp`` (the transition foll
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
-import arviz as az
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used, so that importing bayeskit stays light
+    import arviz as az
 
 from bayeskit._checks import check_positive_int
 from bayeskit.layout import Layout
@@ -73,7 +75,21 @@ DEFAULT_MAX_TREEDEPTH = 10
 
 
 class Point(NamedTuple):
-    """One point of a trajectory (one chain): arrays of shape ``(1, ndim)`` so that ``f`` sees a batch of one."""
+    """One point of a trajectory (one chain): arrays of shape ``(1, ndim)`` so that ``f`` sees a batch of one.
+
+    Parameters
+    ----------
+    position, momentum : numpy.ndarray, shape (1, ndim)
+        Where the point is and its momentum.
+    log_density : float
+        Log-density at ``position``.
+    grad : numpy.ndarray, shape (1, ndim)
+        Its gradient.
+    velocity : numpy.ndarray, shape (1, ndim)
+        ``M^{-1} p``: the direction the point moves in (Betancourt's "sharp" momentum).
+    energy : float
+        ``H = -log p(z) + p^T M^{-1} p / 2`` (inf where it is NaN).
+    """
 
     position: np.ndarray
     momentum: np.ndarray
@@ -84,7 +100,21 @@ class Point(NamedTuple):
 
 
 def make_point(position, momentum, log_density, grad, metric: Metric) -> Point:
-    """A :class:`Point` with its velocity and energy."""
+    """A :class:`Point` with its velocity and energy.
+
+    Parameters
+    ----------
+    position, momentum, grad : numpy.ndarray, shape (1, ndim)
+        The point's position, momentum and log-density gradient.
+    log_density : float
+        Log-density at ``position``.
+    metric : bayeskit.samplers.hmc.Metric
+        The metric of this chain (for the velocity and kinetic energy).
+
+    Returns
+    -------
+    Point
+    """
     velocity = metric.velocity(momentum)
     energy = -float(log_density) + 0.5 * float(np.vdot(momentum, velocity))
     return Point(position, momentum, float(log_density), grad, velocity, math.inf if math.isnan(energy) else energy)
@@ -98,7 +128,23 @@ def _logaddexp(a: float, b: float) -> float:
 
 
 class Tree(NamedTuple):
-    """A subtree: ``2**depth`` consecutive points of a trajectory, in the order they were integrated."""
+    """A subtree: ``2**depth`` consecutive points of a trajectory, in the order they were integrated.
+
+    Parameters
+    ----------
+    first : Point
+        The point next to where the subtree was started.
+    last : Point
+        The point farthest from it: the new end of the trajectory.
+    sample : Point
+        Drawn from the subtree's points with probability proportional to ``exp(-H)``.
+    log_weight : float
+        Log of the sum over its points of ``exp(H_start - H)``.
+    rho : numpy.ndarray
+        The sum of its points' momenta.
+    valid : bool
+        False if it diverged or turned back within itself: then it is discarded.
+    """
 
     first: Point  # the point next to where the subtree was started
     last: Point  # the point farthest from it: the new end of the trajectory
@@ -130,6 +176,25 @@ def is_turning(a_first: Point, a_last: Point, rho_a: np.ndarray, b_first: Point,
     Three checks, as in Stan: the merged span; ``a`` extended by the first point of ``b``; and ``b`` extended
     by the last point of ``a``. The criterion is symmetric in time, so the same code serves a trajectory
     extended forward or backward.
+
+    Parameters
+    ----------
+    a_first, a_last : Point
+        The ends of span ``a``.
+    rho_a : numpy.ndarray
+        The sum of span ``a``'s momenta.
+    b_first, b_last, rho_b
+        The same for span ``b``.
+
+    Returns
+    -------
+    bool
+        True when the merged trajectory has turned back on itself.
+
+    References
+    ----------
+    Hoffman, M. D., Gelman, A. (2014). The No-U-Turn sampler. JMLR 15, 1593-1623.
+    Betancourt, M. (2017). A conceptual introduction to Hamiltonian Monte Carlo. arXiv:1701.02434.
     """
     return not (_no_u_turn(a_first.velocity, b_last.velocity, rho_a + rho_b)
                 and _no_u_turn(a_first.velocity, b_first.velocity, rho_a + b_first.momentum)
@@ -140,8 +205,34 @@ def build_tree(start: Point, depth: int, step_size: float, energy_start: float, 
                rng: np.random.Generator, metric: Metric, counts: _Counts) -> Tree:
     """Build a subtree of ``2**depth`` leapfrog steps from ``start`` (not included), recursively.
 
-    ``step_size`` carries the direction (negative: backward in time). ``energy_start`` is ``H`` at the
-    transition's first point; ``counts`` accumulates the steps, acceptance statistic and divergence.
+    Parameters
+    ----------
+    start : Point
+        Where the subtree starts (the current end of the trajectory).
+    depth : int
+        The subtree has ``2**depth`` points.
+    step_size : float
+        Carries the direction (negative: backward in time).
+    energy_start : float
+        ``H`` at the transition's first point.
+    f : callable
+        Vectorised log-density and gradient, ``(n, ndim) -> ((n,), (n, ndim))``.
+    rng : numpy.random.Generator
+        For the multinomial choice of the subtree's sample.
+    metric : bayeskit.samplers.hmc.Metric
+        The chain's metric.
+    counts : _Counts
+        Accumulates the steps, acceptance statistic and divergence.
+
+    Returns
+    -------
+    Tree
+        Invalid (``valid=False``) as soon as a step diverges or a sub-subtree turns.
+
+    References
+    ----------
+    Hoffman, M. D., Gelman, A. (2014). The No-U-Turn sampler. JMLR 15, 1593-1623.
+    Betancourt, M. (2017). A conceptual introduction to Hamiltonian Monte Carlo. arXiv:1701.02434.
     """
     if depth == 0:  # one leapfrog step: a subtree of one point
         position, momentum, log_density, grad = leapfrog(f, start.position, start.momentum, start.grad, step_size,
@@ -173,6 +264,21 @@ def transition(start: Point, f: LogDensityAndGrad, rng: np.random.Generator, ste
                max_treedepth: int = DEFAULT_MAX_TREEDEPTH) -> tuple[Point, dict]:
     """One NUTS transition of one chain from ``start`` (with its freshly drawn momentum).
 
+    Parameters
+    ----------
+    start : Point
+        The current point, with a fresh momentum.
+    f : callable
+        Vectorised log-density and gradient, ``(n, ndim) -> ((n,), (n, ndim))``.
+    rng : numpy.random.Generator
+        For the directions and the sample choices.
+    step_size : float
+        Leapfrog step size.
+    metric : bayeskit.samplers.hmc.Metric
+        The chain's metric.
+    max_treedepth : int, default DEFAULT_MAX_TREEDEPTH
+        At most this many doublings.
+
     Returns
     -------
     sample, info
@@ -181,6 +287,11 @@ def transition(start: Point, f: LogDensityAndGrad, rng: np.random.Generator, ste
         (doublings kept), ``n_steps`` (leapfrog steps taken), ``diverging``, ``energy`` (``H`` at the sample),
         ``energy_error`` (``H`` at the sample minus at the start), ``max_energy_error``,
         ``reached_max_treedepth``.
+
+    References
+    ----------
+    Hoffman, M. D., Gelman, A. (2014). The No-U-Turn sampler. JMLR 15, 1593-1623.
+    Betancourt, M. (2017). A conceptual introduction to Hamiltonian Monte Carlo. arXiv:1701.02434.
     """
     energy_start = start.energy
     backward_end = forward_end = sample = start
@@ -218,8 +329,25 @@ def transition(start: Point, f: LogDensityAndGrad, rng: np.random.Generator, ste
 
 def step(state: HMCState, f: LogDensityAndGrad, rng: np.random.Generator, step_size, metric: Metric,
          max_treedepth: int = DEFAULT_MAX_TREEDEPTH) -> tuple[HMCState, dict[str, np.ndarray]]:
-    """One NUTS transition of every chain: momenta drawn for all chains at once, then :func:`transition` for
-    each chain in turn (each chain's tree has its own shape, so the chains are not batched).
+    """One NUTS transition of every chain.
+
+    Momenta are drawn for all chains at once, then :func:`transition` runs for each chain in turn (each
+    chain's tree has its own shape, so the chains are not batched).
+
+    Parameters
+    ----------
+    state : bayeskit.samplers.hmc.HMCState
+        Where the chains are.
+    f : callable
+        Vectorised log-density and gradient, ``(n, ndim) -> ((n,), (n, ndim))``.
+    rng : numpy.random.Generator
+        Source of randomness.
+    step_size : float or array_like, shape (chains,)
+        A scalar or one per chain.
+    metric : bayeskit.samplers.hmc.Metric
+        The chains' metric.
+    max_treedepth : int, default DEFAULT_MAX_TREEDEPTH
+        At most this many doublings per transition.
 
     Returns
     -------
@@ -246,7 +374,18 @@ def sample_nuts(log_density_and_grad: LogDensityAndGrad, initial, draws: int = 1
                 chains: int = 4, seed=None, *, max_treedepth: int = DEFAULT_MAX_TREEDEPTH,
                 mass_matrix: str = "diag", target_accept: float = adaptation.DEFAULT_TARGET_ACCEPT,
                 step_size=None, progressbar: bool = True) -> Run:
-    """NUTS with Stan's warm-up; draws as arrays (see :func:`nuts` for the parameters)."""
+    """NUTS with Stan's warm-up; draws as arrays (see :func:`nuts` for the parameters).
+
+    Parameters
+    ----------
+    log_density_and_grad, initial, draws, tune, chains, seed, max_treedepth, mass_matrix, target_accept, step_size, progressbar
+        As for :func:`nuts`.
+
+    Returns
+    -------
+    bayeskit.samplers.hmc.Run
+        The draws on the sampler's space and their statistics.
+    """
     draws, tune, chains, start = _check_driver_arguments(log_density_and_grad, initial, draws, tune, chains,
                                                          mass_matrix, target_accept, step_size)
     max_treedepth = check_positive_int("max_treedepth", max_treedepth)
