@@ -17,6 +17,9 @@ from bayeskit.engines import ENGINES
 from bayeskit.models import four_gift_model
 
 ALL_ENGINES = ["metropolis", "emcee", "pymc", "ultranest", "advi", "fullrank_advi", "hmc", "nuts"]
+# PyMC's other NUTS engines (optional extras; their runs are tested in test_external_nuts.py, where a run compiles
+# through JAX or nutpie): here only the declarations and the refusals, which happen before anything is compiled
+EXTERNAL_NUTS = ["nutpie", "numpyro", "blackjax"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def mu_sigma():
 
 # ----------------------------------------------------------------------------------------------- the registry
 def test_every_engine_declares_itself():
-    assert sorted(ENGINES) == sorted(ALL_ENGINES)
+    assert sorted(ENGINES) == sorted(ALL_ENGINES + EXTERNAL_NUTS)
     facts = {name: (e.discrete, e.minibatch, e.needs_pymc, e.has_tune, e.chains) for name, e in ENGINES.items()}
     assert facts == {
         "metropolis": (True, False, False, True, None),
@@ -52,6 +55,9 @@ def test_every_engine_declares_itself():
         "fullrank_advi": (False, True, True, False, 1),
         "hmc": (False, False, False, True, None),
         "nuts": (False, False, False, True, None),
+        "nutpie": (False, False, True, True, None),
+        "numpyro": (False, False, True, True, None),
+        "blackjax": (False, False, True, True, None),
     }
     for name, engine in ENGINES.items():
         assert engine.name == name and callable(engine.load())
@@ -108,7 +114,7 @@ def test_sample_arguments_passed_under_an_engine_s_own_name_get_a_pointer(gift):
         bk.sample(gift, "ultranest", tune=100, progressbar=False)
 
 
-@pytest.mark.parametrize("engine", ALL_ENGINES)
+@pytest.mark.parametrize("engine", ALL_ENGINES + EXTERNAL_NUTS)
 def test_bad_seeds_are_refused_on_every_engine(gift, engine):
     expected = "seed must be None, a non-negative int, a numpy SeedSequence or a numpy Generator"
     for bad in ("abc", 1.5, True, [1, 2]):
@@ -126,7 +132,7 @@ def test_tune_must_be_a_non_negative_integer(gift, engine):
         bk.sample(gift, engine, tune=2.5, progressbar=False)
 
 
-@pytest.mark.parametrize("engine", ALL_ENGINES)
+@pytest.mark.parametrize("engine", ALL_ENGINES + EXTERNAL_NUTS)
 def test_draws_and_chains_must_be_positive_integers(gift, engine):
     for name, bad, error, message in [("draws", 0, ValueError, "draws must be >= 1, got 0"),
                                       ("draws", 10.0, TypeError, r"draws must be an integer >= 1, got 10.0 \(float\)"),

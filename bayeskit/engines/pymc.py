@@ -57,38 +57,83 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
             step=step, discard_tuned_samples=False, compute_convergence_checks=False, idata_kwargs=idata_kwargs,
             **sample_kwargs,
         )
+    idata, warm = finish_pymc_result(
+        problem, record, full, log_likelihood=log_likelihood, progressbar=progressbar,
+        compute_convergence_checks=compute_convergence_checks, quiet=bool(sample_kwargs.get("quiet", False)))
+    stats = idata.sample_stats
+
+    # evaluations: NUTS makes one gradient evaluation per leapfrog step; other steps are not counted
+    n_gradient = gradient_evaluations(stats, warm)
+    methods = _step_methods(step)
+    only_nuts = (not any(problem.layout.discrete)) if methods is None else all(isinstance(m, pm.NUTS) for m in methods)
+    record.set_evaluations(n_gradient if only_nuts else None)
+    attrs = {"step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune}
+    if n_gradient is not None and not only_nuts:
+        attrs["n_gradient_evaluations"] = n_gradient
+    idata.attrs.update(attrs)
+    return idata
+
+
+def finish_pymc_result(problem, record, full, *, log_likelihood, progressbar: bool, compute_convergence_checks: bool,
+                       quiet: bool):
+    """The result of ``pm.sample`` (any ``nuts_sampler``) made complete, checked and described.
+
+    Shared by the engines that call ``pm.sample`` ("pymc", "nutpie", "numpyro", "blackjax"): the warm-up groups
+    are split off, the result is completed by :func:`bayeskit.results.complete_pymc_inference_data` (dims and
+    coords, Deterministics, observed and constant data, pointwise log-likelihood), PyMC's convergence checks run
+    and are recorded, and ``attrs`` get ``sampling_time_s`` (PyMC's measure of the sampling loop),
+    ``n_divergences``, ``max_r_hat`` and ``acceptance_rate``.
+
+    Parameters
+    ----------
+    problem : bayeskit.Problem
+        The Problem built from the PyMC model that was sampled.
+    record : bayeskit.engines.record.RunRecord
+        The run record; convergence warnings are noted in it.
+    full : arviz.InferenceData
+        ``pm.sample``'s result, warm-up groups included when it has them; posterior and sample_stats under
+        ArviZ's names.
+    log_likelihood : bool or None
+        As in :func:`bayeskit.results.build_inference_data`.
+    progressbar, compute_convergence_checks, quiet : bool
+        PyMC's info-level notes follow the progress bar; run PyMC's convergence checks; do not log them.
+
+    Returns
+    -------
+    idata : arviz.InferenceData
+        The complete result, without warm-up groups.
+    warm : xarray.Dataset or None
+        The warm-up sample_stats, when the sampler kept them.
+    """
     from bayeskit.results import complete_pymc_inference_data
 
     warm = full.get("warmup_sample_stats")
     idata = full.__class__(**{g: full[g] for g in full.groups() if not g.startswith("warmup_")})
     idata = complete_pymc_inference_data(problem, idata, log_likelihood=log_likelihood)
     stats = idata.sample_stats
-
-    # evaluations: NUTS makes one gradient evaluation per leapfrog step; other steps are not counted
-    n_gradient = None
-    if "n_steps" in stats:
-        n_gradient = int(np.nansum(stats["n_steps"].values) + (np.nansum(warm["n_steps"].values) if warm is not None else 0))
-    methods = _step_methods(step)
-    only_nuts = (not any(problem.layout.discrete)) if methods is None else all(isinstance(m, pm.NUTS) for m in methods)
-    record.set_evaluations(n_gradient if only_nuts else None)
-
+    model = problem.pymc_model
     if compute_convergence_checks:
         with pymc_progress_logs(progressbar):  # PyMC's info-level notes ("run 4 chains") follow the progress bar
-            _convergence_checks(idata, model, record, quiet=bool(sample_kwargs.get("quiet", False)))
+            _convergence_checks(idata, model, record, quiet=quiet)
     attrs = {
         "sampling_time_s": float(idata.posterior.attrs.get("sampling_time", np.nan)),
-        "step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune,
         "n_divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
         "max_r_hat": _max_r_hat(idata, model),
     }
-    if n_gradient is not None and not only_nuts:
-        attrs["n_gradient_evaluations"] = n_gradient
     if "acceptance_rate" in stats:
         attrs["acceptance_rate"] = float(np.nanmean(stats["acceptance_rate"].values))
     elif "accepted" in stats:
         attrs["acceptance_rate"] = float(np.nanmean(stats["accepted"].values))
     idata.attrs.update(attrs)
-    return idata
+    return idata, warm
+
+
+def gradient_evaluations(stats, warm) -> int | None:
+    """Leapfrog steps (one gradient evaluation each) in the draws and, when kept, the warm-up; None without
+    an ``n_steps`` statistic."""
+    if "n_steps" not in stats:
+        return None
+    return int(np.nansum(stats["n_steps"].values) + (np.nansum(warm["n_steps"].values) if warm is not None else 0))
 
 
 def _convergence_checks(idata, model, record, quiet: bool) -> None:

@@ -308,6 +308,12 @@ def _signature_options(functions, exclude, docs, library: str) -> list[Option]:
     return options
 
 
+def _pool(name: str, value):
+    from bayeskit.engines.parallel import check_pool
+
+    return check_pool(name, value)
+
+
 def _space(name: str, value) -> str:
     if value not in ("unconstrained", "constrained"):
         raise ValueError(f"{name} must be 'unconstrained' or 'constrained', got {value!r}")
@@ -349,6 +355,8 @@ def _emcee_options() -> tuple[Option, ...]:
         Option("initial", None, "starting points (walkers, ndim), distinct and spread in every direction; "
                                 "None: spread over the central half of the prior"),
         Option("moves", None, "an emcee move or list of (move, weight); None: emcee's stretch move"),
+        Option("pool", None, "evaluate the walkers on a pool's workers (anything with map: multiprocessing.Pool, a "
+                             "concurrent.futures or mpi4py.futures executor); None: in this process", _pool),
         _space_option(),
         _log_likelihood_option(),
     )
@@ -500,6 +508,54 @@ def _nuts_options() -> tuple[Option, ...]:
     )
 
 
+def _external_nuts_common() -> list[Option]:
+    """Options of PyMC's external NUTS engines (nutpie, numpyro, blackjax) that bayeskit fills in."""
+    return [
+        Option("tune", None, "warm-up steps per chain, discarded (None: as many as draws)", non_negative_int),
+        Option("target_accept", 0.8, "mean acceptance statistic the step size is adapted to (PyMC's 0.8)",
+               _open_fraction),
+        _log_likelihood_option(),
+        Option("compute_convergence_checks", True, "run PyMC's convergence checks (divergences, tree depth, R-hat, "
+                                                   "ESS), log them and record them in attrs", _boolean),
+    ]
+
+
+def _nutpie_options() -> tuple[Option, ...]:
+    from bayeskit.engines.external_nuts import require
+
+    nutpie = require("nutpie")
+    own = _external_nuts_common()
+    # set by bk.sample or by the engine: not options
+    reserved = {o.name for o in own} | {"compiled_model", "draws", "chains", "seed", "progress_bar", "save_warmup",
+                                         "return_raw_trace", "blocking", "zarr_store", "model", "var_names",
+                                         "initial_points", "freeze_model", "progress_template", "progress_style",
+                                         "progress_rate"}
+    docs = _param_docs(nutpie.sample, nutpie.compile_pymc_model)
+    derived = _signature_options([nutpie.compile_pymc_model], reserved | {"jitter_rvs",
+                                                                          "default_initialization_strategy"},
+                                 docs, "nutpie.compile_pymc_model")
+    derived = [o for o in derived if o.name in ("backend", "gradient_backend")]
+    derived += _signature_options([nutpie.sample], reserved | {o.name for o in derived}, docs, "nutpie.sample")
+    return tuple(own + derived)
+
+
+def _jax_nuts_options(sampler: str) -> tuple[Option, ...]:
+    from bayeskit.engines.external_nuts import require
+
+    require(sampler)
+    from pymc.sampling.jax import sample_jax_nuts
+
+    own = _external_nuts_common() + [
+        Option("initvals", None, "pm.sample: starting values, a dict {name: value} or one per chain", passthrough=True),
+    ]
+    # set by bk.sample or by the engine, or would make the result incomplete (var_names, keep_untransformed)
+    reserved = {o.name for o in own} | {"draws", "chains", "random_seed", "progressbar", "quiet", "model",
+                                         "var_names", "keep_untransformed", "idata_kwargs", "nuts_sampler",
+                                         "postprocessing_chunks", "postprocessing_vectorize"}
+    docs = _param_docs(sample_jax_nuts)
+    return tuple(own + _signature_options([sample_jax_nuts], reserved, docs, "pymc.sampling.jax.sample_jax_nuts"))
+
+
 ENGINES: dict[str, Engine] = {
     "metropolis": Engine(
         "metropolis", "bayeskit.engines.metropolis:run", "from-scratch adaptive random-walk Metropolis",
@@ -538,4 +594,23 @@ ENGINES: dict[str, Engine] = {
                                                  "(needs gradients)",
         discrete=False, minibatch=False, needs_pymc=False, has_tune=True, chains=None, default_draws=1000,
         needs_int_seed=False, make_options=_nuts_options),
+    # PyMC's external NUTS samplers (pm.sample(nuts_sampler=...)), optional extras
+    "nutpie": Engine(
+        "nutpie", "bayeskit.engines.external_nuts:run_nutpie", "pm.sample(nuts_sampler='nutpie'): nutpie's NUTS (Rust) "
+                                                              "on the model compiled by numba",
+        discrete=False, minibatch=False, needs_pymc=True, has_tune=True, chains=None, default_draws=1000,
+        needs_int_seed=True, make_options=_nutpie_options,
+        install_hint='Install it with: pip install -e ".[nutpie]" (or pip install nutpie)'),
+    "numpyro": Engine(
+        "numpyro", "bayeskit.engines.external_nuts:run_numpyro", "pm.sample(nuts_sampler='numpyro'): NumPyro's NUTS "
+                                                                "on the model translated to JAX",
+        discrete=False, minibatch=False, needs_pymc=True, has_tune=True, chains=None, default_draws=1000,
+        needs_int_seed=True, make_options=functools.partial(_jax_nuts_options, "numpyro"),
+        install_hint='Install it with: pip install -e ".[jax]" (or pip install numpyro)'),
+    "blackjax": Engine(
+        "blackjax", "bayeskit.engines.external_nuts:run_blackjax", "pm.sample(nuts_sampler='blackjax'): BlackJAX's "
+                                                                  "NUTS on the model translated to JAX",
+        discrete=False, minibatch=False, needs_pymc=True, has_tune=True, chains=None, default_draws=1000,
+        needs_int_seed=True, make_options=functools.partial(_jax_nuts_options, "blackjax"),
+        install_hint='Install it with: pip install -e ".[jax]" (or pip install blackjax)'),
 }
