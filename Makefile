@@ -16,7 +16,7 @@ JOBS ?= auto
 # the dev tools plus the optional engines, MPI and the book's tools, so that every test and notebook runs
 EXTRAS ?= dev,nutpie,jax,mpi,docs
 
-.PHONY: series test install lab benchmark clean
+.PHONY: series test install lab book benchmark clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
+# the series as a static website, fully offline, from the committed notebooks (never executed here): build/book/,
+# open build/book/index.html. Warnings are errors; -E re-reads every page. tests/test_book.py runs the same command.
+book: $(STAMP)
+	rm -rf build/book
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	$(PY) -m sphinx -b html -c docs -W --keep-going -E -q . build/book
+	@echo "The book: build/book/index.html"
+
 benchmark: $(STAMP)
 	$(PY) benchmarks/metropolis_vs_emcee.py
 	$(PY) benchmarks/problem_vectorisation.py
@@ -46,6 +54,8 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/ultranest_wrapper.py
 	$(PY) benchmarks/from_pymc_compile.py
 	$(PY) benchmarks/blas_contention.py
+	$(PY) benchmarks/import_time.py
+	$(PY) benchmarks/mpi_speedup.py
 
 clean:
-	rm -rf executed build .pytest_cache
+	rm -rf executed build .pytest_cache docs/api docs/_generated
