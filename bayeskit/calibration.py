@@ -92,7 +92,10 @@ def interval_coverage(model, data_name: str, observed_name: str, n_sims: int, le
         ``map(function, iterable)``): the fits are split into one chunk per worker; each chunk carries the model
         (pickled with cloudpickle) and its data sets, so each worker compiles the model once per chunk. With
         ``mpi4py.futures.MPIPoolExecutor``, run the script as ``mpiexec -n 5 python -m mpi4py.futures study.py``
-        (one process drives, four fit). The result is identical to the serial one for the same seed.
+        (one process drives, four fit). The result is identical to the serial one for the same seed. Each worker
+        fits its chunk on its own process (:func:`bayeskit.engines.parallel.single_process`): with
+        ``engine="ultranest"`` UltraNest gets ``MPI.COMM_SELF``, not the ``COMM_WORLD`` that the executor's
+        processes share.
 
     Returns
     -------
@@ -137,12 +140,8 @@ def interval_coverage(model, data_name: str, observed_name: str, n_sims: int, le
     fit_seeds = [int(s) for s in rng.integers(2**63 - 1, size=n_sims)]  # one per fit: the same serially or not
     q = [(1 - level) / 2, (1 + level) / 2]
     if executor is None:
-        sims = range(n_sims)
-        if progressbar:
-            from tqdm.auto import tqdm
-            sims = tqdm(sims, desc=f"coverage ({engine})")
-        lower, upper = _fit_many(model, problem, data_name, [data[i] for i in sims], fit_seeds, engine, q,
-                                 sample_kwargs, restore=True)
+        lower, upper = _fit_many(model, problem, data_name, list(data), fit_seeds, engine, q, sample_kwargs,
+                                 restore=True, progress=f"coverage ({engine})" if progressbar else None)
     else:
         import cloudpickle
 
@@ -157,8 +156,9 @@ def interval_coverage(model, data_name: str, observed_name: str, n_sims: int, le
     return Coverage(tuple(layout.labels), float(level), truth, lower, upper)
 
 
-def _fit_many(model, problem, data_name, datasets, seeds, engine, q, sample_kwargs, restore):
-    """Fit each data set in turn (``pm.set_data`` into the compiled ``problem``); the ``q`` quantiles per parameter."""
+def _fit_many(model, problem, data_name, datasets, seeds, engine, q, sample_kwargs, restore, progress=None):
+    """Fit each data set in turn (``pm.set_data`` into the compiled ``problem``); the ``q`` quantiles per parameter.
+    ``progress``: the description of a progress bar that advances with each fit (None: no bar)."""
     import pymc as pm
 
     from bayeskit.engines import sample
@@ -166,8 +166,12 @@ def _fit_many(model, problem, data_name, datasets, seeds, engine, q, sample_kwar
     layout = problem.layout
     lower, upper = np.empty((len(seeds), layout.ndim)), np.empty((len(seeds), layout.ndim))
     original = model[data_name].get_value()
+    fits = enumerate(zip(datasets, seeds))
+    if progress is not None:
+        from tqdm.auto import tqdm
+        fits = tqdm(fits, total=len(seeds), desc=progress)
     try:
-        for i, (y, fit_seed) in enumerate(zip(datasets, seeds)):
+        for i, (y, fit_seed) in fits:
             with model:
                 pm.set_data({data_name: y})
             idata = sample(problem, engine, seed=fit_seed, progressbar=False, **sample_kwargs)
@@ -187,7 +191,10 @@ def _fit_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
 
     from bayeskit.problem import Problem
 
+    from bayeskit.engines.parallel import single_process
+
     payload, data_name, engine, q, datasets, seeds = task
     model, sample_kwargs = pickle.loads(payload)
-    return _fit_many(model, Problem.from_pymc(model), data_name, datasets, seeds, engine, q, sample_kwargs,
-                     restore=False)
+    with single_process():  # each fit stays on this worker: UltraNest must not join COMM_WORLD (see parallel.py)
+        return _fit_many(model, Problem.from_pymc(model), data_name, datasets, seeds, engine, q, sample_kwargs,
+                         restore=False)

@@ -1,6 +1,7 @@
 """Runs that tests/test_mpi.py starts under ``mpiexec -n 2`` (and once in a single process, for comparison).
 
-Usage: ``python tests/_mpi_runs.py {ultranest,emcee} OUT.json``. Every rank runs the script, as a user's script
+Usage: ``python tests/_mpi_runs.py MODE OUT.json``, MODE one of ultranest, emcee, ultranest_in_worker,
+ultranest_rank_dependent. Every rank runs the script, as a user's script
 would; the ranks' results are gathered on rank 0, which alone writes ``OUT.json``.
 """
 
@@ -64,10 +65,51 @@ def run_emcee() -> tuple[dict, object]:
     return out, None
 
 
+def run_ultranest_rank_dependent() -> tuple[dict, object]:
+    """A user's mistake: data that differ between ranks (here an offset by the rank). Must raise on every rank."""
+    offset = float(mpi_world().Get_rank())
+
+    def shifted(p):
+        return gaussian_log_likelihood(p) + offset
+
+    box = stats.uniform(-HALF, 2 * HALF)
+    bk.sample(bk.Problem({"a": box, "b": box}, shifted), "ultranest", seed=3, progressbar=False,
+              min_num_live_points=100)
+    return {}, None
+
+
+UNDER_POOL_LIVE = 100  # a short run: the test is about where the run happens, not its accuracy
+
+
+def ultranest_on_this_process(seed: int) -> dict:
+    """An UltraNest fit as a pool task would run it: on its own process, whatever MPI world it is part of."""
+    from bayeskit.engines.parallel import single_process
+
+    with single_process():
+        idata = bk.sample(problem(), "ultranest", seed=seed, progressbar=False, min_num_live_points=UNDER_POOL_LIVE)
+    a = idata.attrs
+    return {"log_z": a["log_evidence"], "ncall": a["ncall"], "n_evaluations": a["n_evaluations"],
+            "mpi_ranks": a["mpi_ranks"]}
+
+
+def run_ultranest_in_worker() -> tuple[dict, object]:
+    """UltraNest inside an MPI pool's worker (rank 1 of COMM_WORLD, while rank 0 waits for the task's result)."""
+    from mpi4py import MPI
+    from mpi4py.futures import MPICommExecutor
+
+    out = {}
+    with MPICommExecutor(MPI.COMM_WORLD, root=0) as pool:
+        if pool is not None:
+            out = {"worker": list(pool.map(ultranest_on_this_process, [5]))[0]}
+    return out, None
+
+
 def main() -> None:
     mode, path = sys.argv[1], sys.argv[2]
     comm = mpi_world()
-    out, idata = {"ultranest": run_ultranest, "emcee": run_emcee}[mode]()
+    runs = {"ultranest": run_ultranest, "emcee": run_emcee, "ultranest_in_worker": run_ultranest_in_worker,
+            "ultranest_rank_dependent": run_ultranest_rank_dependent}
+    out, idata = runs[mode]()
     digests = [digest(idata)] if idata is not None else []
     if comm is not None and idata is not None:
         digests = comm.gather(digests[0], root=0)

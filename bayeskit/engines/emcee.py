@@ -15,15 +15,18 @@ or mpi4py's (``mpi4py.futures.MPICommExecutor`` in a script run with ``mpiexec -
 The Problem (its data included) is pickled once on this process and reaches each worker once: a task carries only
 a key and the walker positions, a worker keeps the Problem it has received under that key, and a worker that does
 not have it yet answers "missing", upon which only its chunk is sent again with the Problem attached
-(``attrs["pool_payload_sends"]`` counts those sends: at most one per worker when the pool keeps its workers).
+(``attrs["pool_payload_sends"]`` counts those sends: about one per worker when the pool keeps its workers; a few
+more when the pool happens to hand a worker's first chunks to another worker that has not yet received it).
 emcee's documentation measures pickling the data with every call as about 10x slower. The Problem must be
 picklable: a ``Problem.from_pymc`` (cloudpickle is used when plain pickle fails) or a likelihood defined at module
 level (a lambda or a nested function cannot be pickled by the standard library).
 
-emcee draws all its random numbers in this process from its own RandomState, and the log densities of a
-point do not depend on where they are computed, so a run with a pool gives the same draws as the serial run with the
-same seed (``tests/test_mpi.py`` checks they are identical, bit for bit). ``attrs["n_evaluations"]`` counts the
-points sent to the pool.
+emcee draws all its random numbers in this process from its own RandomState, so a run with a pool gives the same
+draws as the serial run with the same seed, bit for bit, when a point's log density does not depend on the batch it
+is evaluated in (element-wise NumPy, as in ``tests/test_mpi.py``, which checks the identity). A density computed
+with a matrix product over the batch (``X @ W``) can differ in the last bits between a one-row chunk and the whole
+batch (BLAS takes another code path); the pooled chain is then equal to rounding, and the same chain in
+distribution, but not guaranteed identical. ``attrs["n_evaluations"]`` counts the points sent to the pool.
 
 Starting points are checked on entry: every walker must have a finite log posterior, and the walkers must
 span all dimensions. emcee's stretch move proposes ``x_k + z (x_j - x_k)`` along lines through other walkers,
@@ -44,7 +47,7 @@ import emcee
 import numpy as np
 
 from bayeskit._checks import as_rng, check_start_points
-from bayeskit.engines.parallel import pool_size, split
+from bayeskit.engines.parallel import pool_size, single_process, split
 from bayeskit.engines.walk_space import walk_space
 from bayeskit.results import build_inference_data
 
@@ -146,7 +149,8 @@ def evaluate_chunk(task: tuple) -> np.ndarray | None:
             return None
         _WORKER_FUNCTIONS.clear()  # a new run: drop the previous one's Problem
         function = _WORKER_FUNCTIONS[key] = pickle.loads(payload)
-    return np.asarray(function(points), float)
+    with single_process():  # a worker's work stays on its process (see bayeskit.engines.parallel)
+        return np.asarray(function(points), float)
 
 
 def _dumps(function) -> bytes:

@@ -10,33 +10,68 @@ Two ways to use more than one core, both the field's conventions rather than bay
   pools, ``concurrent.futures`` executors, ``mpi4py.futures.MPIPoolExecutor`` / ``MPICommExecutor``): emcee's
   walkers and calibration's fits are split into one chunk per worker (:func:`pool_size`, :func:`split`).
 
+The two must not be nested: a fit that runs inside a pool's worker (a calibration fit with ``engine="ultranest"``,
+say) must not join ``MPI.COMM_WORLD``'s collectives, because the other ranks are busy with other tasks (under
+``mpi4py.futures`` every worker, and the driver, is a rank of ``COMM_WORLD``): it would hang, or pair its messages
+with an unrelated fit's. bayeskit's own worker functions therefore run inside :func:`single_process`, under which
+:func:`mpi_world` is None and UltraNest is given ``MPI.COMM_SELF``; a user's own worker function that calls
+``bk.sample(..., "ultranest")`` should do the same.
+
 mpi4py is imported only when a run asks for the MPI world, so ``import bayeskit`` does not start MPI.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-__all__ = ["broadcast_from_root", "is_root", "mpi_world", "pool_size", "split"]
+__all__ = ["broadcast_from_root", "in_single_process", "is_root", "mpi_world", "pool_size", "single_process", "split"]
 
 #: Environment variables that MPI launchers set in the processes they start (MPICH/Hydra, Open MPI, Slurm's PMI).
 _LAUNCHER_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
+
+#: Depth of nested :func:`single_process` blocks in this process (0: runs may use the MPI world).
+_single_process_depth = 0
+
+
+@contextmanager
+def single_process() -> Iterator[None]:
+    """A block whose runs stay on this process, even under ``mpiexec``: for work done inside a pool's worker.
+
+    Inside it :func:`mpi_world` returns None, and ``bk.sample(..., "ultranest")`` gives UltraNest
+    ``MPI.COMM_SELF`` instead of letting it take ``MPI.COMM_WORLD``. bayeskit's own worker functions (emcee's
+    pool tasks, calibration's chunks of fits) run inside it; wrap a worker function of your own that samples
+    with UltraNest in it too, e.g. ``with single_process(): idata = bk.sample(problem, "ultranest")``.
+    """
+    global _single_process_depth
+    _single_process_depth += 1
+    try:
+        yield
+    finally:
+        _single_process_depth -= 1
+
+
+def in_single_process() -> bool:
+    """True inside a :func:`single_process` block."""
+    return _single_process_depth > 0
 
 
 def mpi_world():
     """``mpi4py.MPI.COMM_WORLD`` when this process is one of several MPI ranks, else None.
 
     The same rule as UltraNest's (mpi4py importable and more than one rank), so that bayeskit and UltraNest agree
-    on whether a run is distributed. Outside an MPI launcher, mpi4py is not imported at all.
+    on whether a run is distributed. Outside an MPI launcher, mpi4py is not imported at all. Inside a
+    :func:`single_process` block (a pool's worker), None.
 
     Returns
     -------
     mpi4py.MPI.Comm or None
     """
-    if not any(name in os.environ for name in _LAUNCHER_VARIABLES):
+    if _single_process_depth or not any(name in os.environ for name in _LAUNCHER_VARIABLES):
         return None
     try:
         from mpi4py import MPI

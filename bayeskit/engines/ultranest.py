@@ -16,12 +16,22 @@ for ``draws=n`` the smaller ``1 / (1/ess_kish + 1/n)``, as resampling ``n`` draw
 
 MPI: a script that calls ``bk.sample(problem, "ultranest", ...)`` runs unchanged under ``mpiexec -n N python
 script.py`` once mpi4py is installed (``pip install "bayeskit[mpi]"``). UltraNest then spreads the likelihood calls
-over the ranks itself (each rank draws its own candidates; UltraNest reseeds ranks above 0 from rank 0's seed), and
-this adapter makes the result the same on every rank: rank 0's UltraNest result is broadcast (the ranks' random
-states differ, so their own bootstrapped weights and equally weighted samples would differ),
-``attrs["n_evaluations"]`` is the sum of every rank's calls, ``attrs["wall_time_s"]`` the slowest rank's,
-``attrs["mpi_ranks"]`` the number of ranks. Only rank 0 writes ``log_dir`` and shows progress (UltraNest's own
-rule); a script should print only where :func:`bayeskit.engines.parallel.is_root` is True.
+over the ranks itself: whenever its queue of candidate points runs out, every rank draws its own batch inside the
+current region and evaluates it, and the ranks exchange their batches, so all hold the same queue and the same live
+points (UltraNest reseeds ranks above 0 from rank 0's seed). A run on ``n`` ranks with ``region_batch=b`` is thus
+statistically a one-process run with ``region_batch=n * b``, not the same random run. This adapter makes the result
+the same on every rank: rank 0's UltraNest result is broadcast (UltraNest combines log Z, its error and the
+bootstrapped weights over the ranks, but its equally weighted samples and its insertion-order test draw from each
+rank's own random state, so they would differ), ``attrs["n_evaluations"]`` is the sum of every rank's calls,
+``attrs["wall_time_s"]`` the slowest rank's, ``attrs["mpi_ranks"]`` the number of ranks. Only rank 0 writes
+``log_dir`` and shows progress (UltraNest's own rule); a script should print only where
+:func:`bayeskit.engines.parallel.is_root` is True.
+
+Every rank must build the same Problem (seed any simulated data; read the same files): the ranks pool their
+likelihood values, so a rank-dependent likelihood would mix several targets without any error. Before sampling,
+every rank evaluates its likelihood at the same few prior points and the run stops with a ``RuntimeError`` when the
+values differ between ranks. Inside a pool's worker (:func:`bayeskit.engines.parallel.single_process`, which
+bayeskit's calibration and emcee workers use) the run stays on its process: UltraNest gets ``MPI.COMM_SELF``.
 
 References
 ----------
@@ -36,7 +46,7 @@ import logging
 
 import numpy as np
 
-from bayeskit.engines.parallel import broadcast_from_root, mpi_world
+from bayeskit.engines.parallel import broadcast_from_root, in_single_process, mpi_world
 from bayeskit.results import build_inference_data
 
 
@@ -75,10 +85,13 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
 
     comm = mpi_world()  # None unless this is one of several MPI ranks: then UltraNest uses them all
     root = comm is None or comm.Get_rank() == 0
+    if comm is not None:
+        check_same_problem(problem, comm)
     with record.measure(comm=comm):
         sampler = ultranest.ReactiveNestedSampler(
             labels, loglike, transform, log_dir=log_dir, resume="overwrite", vectorized=vectorized,
             draw_multiple=True, **({} if region_batch is None else {"ndraw_min": int(region_batch), "ndraw_max": int(region_batch)}),
+            **({"comm": _comm_self()} if in_single_process() else {}),
         )
         if bool(getattr(sampler, "use_mpi", False)) != (comm is not None):  # never a silently per-rank result
             raise RuntimeError(
@@ -120,6 +133,53 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
             "mpi_ranks": 1 if comm is None else int(comm.Get_size()),
         },
     )
+
+
+def check_same_problem(problem, comm, n_points: int = 4) -> None:
+    """Raise unless every MPI rank's ``problem`` gives the same log-likelihood at the same prior points.
+
+    The points are ``problem.prior_transform`` of uniforms from ``np.random.default_rng(0)`` (NumPy's global state,
+    which UltraNest uses, is left alone); the evaluations are not counted in ``problem.n_evaluations``. Values must
+    agree to a relative 1e-9 (ranks on different machines may round differently; rank-dependent data differ by far
+    more).
+
+    Parameters
+    ----------
+    problem
+        This rank's :class:`bayeskit.Problem`.
+    comm
+        The mpi4py communicator of the run.
+    n_points
+        How many prior points to compare.
+
+    Raises
+    ------
+    RuntimeError
+        The ranks' likelihoods differ: the ranks built different Problems.
+    """
+    u = np.random.default_rng(0).uniform(size=(n_points, problem.ndim))
+    count = problem.n_evaluations
+    values = np.asarray(problem.log_likelihood(problem.prior_transform(u)), float)
+    problem.n_evaluations = count
+    every = comm.allgather(values)
+    differing = [rank for rank, v in enumerate(every)
+                 if not np.allclose(v, every[0], rtol=1e-9, atol=0.0, equal_nan=True)]
+    if differing:
+        raise RuntimeError(
+            f"the MPI ranks built different Problems: at the same prior points, rank(s) {differing} give other "
+            f"log-likelihood values than rank 0 ({every[0].tolist()} on rank 0, {every[differing[0]].tolist()} on rank "
+            f"{differing[0]}). Every rank runs the whole script, so everything the Problem depends on must be the same "
+            "on every rank: seed any simulated data (e.g. np.random.default_rng(42)), read the same files, and do not "
+            "make it depend on the rank")
+
+
+def _comm_self():
+    """``MPI.COMM_SELF`` when mpi4py is installed (UltraNest would otherwise take ``COMM_WORLD``), else None."""
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return None
+    return MPI.COMM_SELF
 
 
 def resample_equal(points: np.ndarray, weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
