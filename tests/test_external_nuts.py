@@ -1,7 +1,7 @@
 """Engines "nutpie", "numpyro" and "blackjax" (PyMC's external NUTS samplers, bayeskit.engines.external_nuts).
 
-Each engine is checked on an exact posterior (the linear-Gaussian four-gift model, as every engine in
-test_engines.py), on a posteriordb reference (eight schools, as in test_posteriordb.py), for a result as
+Each engine is checked on an exact posterior (a normal model with a HalfNormal scale, sampled on log sigma, so
+that the log-Jacobian of a transform matters; reference by quadrature), on a posteriordb reference (eight schools, as in test_posteriordb.py), for a result as
 complete as engine "pymc"'s, and for the refusals (discrete parameters, minibatches, a missing extra).
 
 Tolerances: posterior means and sds within 4 Monte Carlo standard errors of the exact values (bk.compare's
@@ -40,37 +40,65 @@ def gift():
     return model, model.problem()
 
 
+@pytest.fixture(scope="module")
+def normal_halfnormal():
+    """mu ~ N(0, 5), sigma ~ HalfNormal(2), 12 normal observations: sigma is sampled as log sigma (a transform with
+    log-Jacobian log sigma); the exact posterior by quadrature on a 401 x 401 grid (the box holds all but ~2e-5 of
+    the mass)."""
+    import pymc as pm
+
+    y = np.random.default_rng(8).normal(1.5, 1.2, size=12)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", np.float64(0), np.float64(5))
+        sigma = pm.HalfNormal("sigma", np.float64(2))
+        pm.Normal("y", mu, sigma, observed=y)
+    problem = Problem.from_pymc(model)
+    grid = bk.exact.grid_posterior(problem.log_posterior, [(-2.5, 5.5), (0.2, 4.5)], n=401, names=["mu", "sigma"])
+    return problem, grid.reference()
+
+
 @pytest.mark.parametrize("engine", ENGINES)
-def test_exact_posterior_and_complete_result(gift, engine):
-    model, problem = gift
+def test_exact_posterior_and_complete_result(normal_halfnormal, engine):
+    problem, reference = normal_halfnormal
     idata = bk.sample(problem, engine, draws=1000, tune=500, chains=2, seed=3, progressbar=False)
-    # a wrong posterior (e.g. the log-Jacobian of a transform dropped or doubled, a mis-mapped parameter vector)
-    # moves a mean or an sd by many MCSEs
-    table = bk.compare({engine: idata}, model.reference())
+    # a wrong posterior moves a mean or an sd by many MCSEs: e.g. the log-Jacobian of sigma's log transform dropped
+    # or doubled moves E[sigma] from 1.566 to 1.494 or 1.648 (quadrature), 6-7 MCSEs at ESS ~1000 (sd 0.36), so
+    # the 4-MCSE bound catches it with probability ~0.99; a mis-mapped parameter vector moves it further
+    table = bk.compare({engine: idata}, reference)
     assert table["error_mcse"].abs().max() < 4, table
     assert table["sd_error_mcse"].abs().max() < 4, table
-    # the same groups, variables and dims as engine "pymc" gives (regression check of the result's layout)
+    # the same groups, variables and dims as engine "pymc" gives (regression check of the result's layout; nutpie's
+    # extra sigma_log__ is dropped)
     assert set(idata.groups()) >= {"posterior", "sample_stats", "log_likelihood", "observed_data"}
-    assert list(idata.posterior.data_vars) == ["w"]
-    assert idata.posterior["w"].dims == ("chain", "draw", "w_dim_0")
-    assert idata.log_likelihood["bags"].shape == (2, 1000, 3)
+    assert sorted(idata.posterior.data_vars) == ["mu", "sigma"]
+    assert idata.posterior["sigma"].dims == ("chain", "draw")
+    assert idata.log_likelihood["y"].shape == (2, 1000, 12)
     for name in ("lp", "diverging", "n_steps", "tree_depth", "acceptance_rate", "energy"):
         assert name in idata.sample_stats, name
-    # lp is the model's log density at the draw (catches PyMC's NumPyro path storing the potential energy, -logp)
-    logp = problem.pymc_model.compile_logp()
-    w = idata.posterior["w"].values
+    # lp is the model's log density at the draw on the unconstrained space, log-Jacobian included (catches PyMC's
+    # NumPyro path storing the potential energy, -logp, and an lp without the Jacobian, which differs by log sigma)
+    model = problem.pymc_model
+    logp, logp_no_jacobian = model.compile_logp(), model.compile_logp(jacobian=False)
+    mu, sigma = idata.posterior["mu"].values, idata.posterior["sigma"].values
     for chain, draw in [(0, 0), (1, 500)]:
-        expected = logp({"w": w[chain, draw]})
-        assert idata.sample_stats["lp"].values[chain, draw] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        point = {"mu": mu[chain, draw], "sigma_log__": np.log(sigma[chain, draw])}
+        assert abs(logp(point) - logp_no_jacobian(point)) > 1e-3  # this draw tells the two apart (|log sigma| > 1e-3)
+        assert idata.sample_stats["lp"].values[chain, draw] == pytest.approx(logp(point), rel=1e-6, abs=1e-6)
     attrs = idata.attrs
     assert attrs["engine"] == engine and attrs["seed"] == 3 and attrs["wall_time_s"] > 0
     assert attrs["sampling_time_s"] > 0 and attrs["tune"] == 500 and attrs["n_divergences"] == 0
+    # timing facts are defined alike on every engine: the sampler call minus the compilation inside it
+    assert 0 < attrs["sampling_without_compile_s"] <= attrs["sampling_time_s"]
+    assert 0 < attrs["result_time_s"] < attrs["wall_time_s"]
     if engine == "nutpie":  # nutpie keeps its warm-up statistics: every leapfrog step is counted
         assert attrs["n_evaluations"] > int(idata.sample_stats["n_steps"].sum())
+        assert attrs["sampling_without_compile_s"] == attrs["sampling_time_s"]  # numba compiles before the call
     else:  # PyMC's JAX path reports the kept draws' steps only: unknown total, never a placeholder
         assert attrs["n_evaluations"] is None
         assert attrs["n_gradient_evaluations_draws"] == int(idata.sample_stats["n_steps"].sum())
-        assert 0 < attrs["jax_compile_time_s"] <= attrs["wall_time_s"]
+        assert 0 < attrs["jax_compile_in_sampling_s"] <= attrs["jax_compile_time_s"] <= attrs["wall_time_s"]
+        assert attrs["sampling_without_compile_s"] == pytest.approx(
+            attrs["sampling_time_s"] - attrs["jax_compile_in_sampling_s"])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -148,3 +176,16 @@ def test_compile_spans_counted_once():
 
     # nested and overlapping spans count once (regression check of the union)
     assert _union_length([(0.0, 2.0), (0.5, 1.0), (1.5, 3.0), (5.0, 6.0)]) == pytest.approx(4.0)
+
+
+def test_compile_time_clipped_to_a_window():
+    jax = pytest.importorskip("jax")
+
+    from bayeskit.engines.external_nuts import jax_compile_timer
+
+    # spans reported by JAX are clipped to the sampler call's window (regression check of the clipping)
+    with jax_compile_timer() as compile_time:
+        for start, end in [(0.0, 2.0), (1.5, 3.0), (5.0, 6.0)]:
+            jax.monitoring.record_event_time_span("/jax/core/compile/backend_compile_duration", start, end)
+    assert compile_time() == pytest.approx(4.0)
+    assert compile_time(within=(1.0, 5.5)) == pytest.approx(2.5)

@@ -15,8 +15,15 @@ PyMC 5.28 fills with NumPyro's potential energy, i.e. minus the log density, is 
 
 Run facts, beside the common ones: ``sampling_time_s`` (PyMC's timing of the sampler call; for NumPyro and
 BlackJAX it includes JAX's compilation of the sampling loop, which happens on the first call),
-``jax_compile_time_s`` for the JAX engines (seconds JAX spent tracing, lowering and compiling during the run,
-from :mod:`jax.monitoring`), ``chain_method`` for the JAX engines, ``n_divergences``, ``max_r_hat``, ``acceptance_rate``, ``tune``. Evaluation
+``sampling_without_compile_s`` (``sampling_time_s`` minus the compilation inside the sampler call: for nutpie,
+which compiles before the call, equal to ``sampling_time_s``; for the JAX engines minus
+``jax_compile_in_sampling_s``, so that it means the same on every engine), ``result_time_s`` (bayeskit's completion
+and checks of the result, see :func:`bayeskit.engines.pymc.finish_pymc_result`), for the JAX engines
+``jax_compile_time_s`` (seconds JAX spent tracing, lowering and compiling during the whole run, from
+:mod:`jax.monitoring`), ``jax_compile_in_sampling_s`` (the part of it inside the sampler call; None if PyMC's
+sampler function could not be timed) and ``chain_method``, and ``n_divergences``, ``max_r_hat``,
+``acceptance_rate``, ``tune``. Chains run in parallel: nutpie on threads (its ``cores``, default all CPUs), the
+JAX engines on one CPU device per chain (``chain_method="parallel"``) when JAX has them. Evaluation
 counts: nutpie keeps its warm-up statistics, so ``n_evaluations`` counts every leapfrog step (one gradient
 each); PyMC's NumPyro and BlackJAX paths return the statistics of the kept draws only, so there
 ``n_evaluations`` is None (unknown) and ``attrs["n_gradient_evaluations_draws"]`` gives the leapfrog steps of
@@ -35,6 +42,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 
@@ -143,7 +151,7 @@ def _run_jax(sampler, problem, record, *, draws, chains, seed, progressbar, tune
         # JAX started before PyMC could ask for one CPU device per chain: run the chains vectorised (pmap would
         # fail for BlackJAX, and NumPyro would warn and run them one after another)
         jax_kwargs["chain_method"] = "vectorized"
-    with jax_compile_timer() as compile_time:
+    with jax_compile_timer() as compile_time, _sampler_call_window(sampler) as window:
         full = _pm_sample(sampler, problem, draws=draws, chains=chains, seed=seed, progressbar=progressbar,
                           tune=tune, target_accept=target_accept, sampler_kwargs=jax_kwargs, initvals=initvals,
                           idata_kwargs={"log_likelihood": False})
@@ -153,6 +161,9 @@ def _run_jax(sampler, problem, record, *, draws, chains, seed, progressbar, tune
     idata = _finish(problem, record, full, tune=tune, draws=draws, log_likelihood=log_likelihood,
                     progressbar=progressbar, compute_convergence_checks=compute_convergence_checks, warm_kept=False)
     idata.attrs["jax_compile_time_s"] = compile_time()
+    inside = None if window() is None else compile_time(within=window())
+    idata.attrs["jax_compile_in_sampling_s"] = inside
+    idata.attrs["sampling_without_compile_s"] = None if inside is None else idata.attrs["sampling_time_s"] - inside
     idata.attrs["chain_method"] = jax_kwargs.get("chain_method", "parallel")
     return idata
 
@@ -205,8 +216,12 @@ def _nutpie_as_pymc(full, model):
 
 @contextmanager
 def jax_compile_timer():
-    """Measure the wall time JAX spends compiling inside the block (union of its compile events' time spans,
-    so nested events count once); yields a function returning the seconds."""
+    """Measure the wall time JAX spends compiling inside the block.
+
+    Yields a function ``compile_time(within=None)`` returning the seconds: the length of the union of JAX's compile
+    events' time spans (so nested events count once), clipped to ``within=(start, end)`` (``time.time()`` values)
+    when given.
+    """
     import jax.monitoring
 
     spans: list[tuple[float, float]] = []
@@ -215,11 +230,48 @@ def jax_compile_timer():
         if event in _JAX_COMPILE_EVENTS:
             spans.append((start, end))
 
+    def compile_time(within: tuple[float, float] | None = None) -> float:
+        if within is None:
+            return _union_length(spans)
+        lo, hi = within
+        return _union_length([(max(start, lo), min(stop, hi)) for start, stop in spans if min(stop, hi) > max(start, lo)])
+
     jax.monitoring.register_event_time_span_listener(listener)
     try:
-        yield lambda: _union_length(spans)
+        yield compile_time
     finally:
         jax.monitoring.unregister_event_time_span_listener(listener)
+
+
+@contextmanager
+def _sampler_call_window(sampler: str):
+    """Time PyMC's call of its NumPyro or BlackJAX sampler function (the call ``sampling_time`` measures).
+
+    ``pymc.sampling.jax._sample_<sampler>_nuts`` is wrapped for the duration of the block; yields a function
+    returning the call's ``(start, end)`` in ``time.time()`` seconds, or None when PyMC has no such function (another
+    PyMC version) or it was not called exactly once.
+    """
+    import pymc.sampling.jax as pymc_jax
+
+    name = f"_sample_{sampler}_nuts"
+    original = getattr(pymc_jax, name, None)
+    calls: list[tuple[float, float]] = []
+    if original is None:
+        yield lambda: None
+        return
+
+    def timed(*args, **kwargs):
+        start = time.time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            calls.append((start, time.time()))
+
+    setattr(pymc_jax, name, timed)
+    try:
+        yield lambda: calls[0] if len(calls) == 1 else None
+    finally:
+        setattr(pymc_jax, name, original)
 
 
 def _union_length(spans) -> float:

@@ -15,7 +15,10 @@ with ``initval=``): ``attrs["log_likelihood"]`` says whether it was computed, an
 
 PyMC's convergence checks (divergences, maximum tree depth, R-hat, ESS) run on every result; their
 warnings are shown through PyMC's logger (``pymc.stats.convergence``), at warning level or higher, and
-recorded in ``attrs["warnings"]``, with ``attrs["n_divergences"]`` and ``attrs["max_r_hat"]``. PyMC's
+recorded in ``attrs["warnings"]``, with ``attrs["n_divergences"]`` and ``attrs["max_r_hat"]``. Timing facts:
+``attrs["sampling_time_s"]`` (PyMC's timing of the sampling loop, after compilation; with ``cores=1`` the chains
+run one after the other), ``attrs["sampling_without_compile_s"]`` (the same), ``attrs["result_time_s"]`` and
+``attrs["cores"]``. PyMC's
 info-level notes that a check could not run (fewer than 4 chains) are shown only with the progress bar,
 like its other progress messages.
 """
@@ -23,6 +26,7 @@ like its other progress messages.
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 
@@ -67,7 +71,8 @@ def run(problem, record, *, draws, chains, seed, progressbar, tune, step_factory
     methods = _step_methods(step)
     only_nuts = (not any(problem.layout.discrete)) if methods is None else all(isinstance(m, pm.NUTS) for m in methods)
     record.set_evaluations(n_gradient if only_nuts else None)
-    attrs = {"step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune}
+    attrs = {"step": ",".join(sorted({type(m).__name__ for m in methods})) if methods else "auto", "tune": tune,
+             "cores": cores}  # processes running the chains (1: one chain after the other)
     if n_gradient is not None and not only_nuts:
         attrs["n_gradient_evaluations"] = n_gradient
     idata.attrs.update(attrs)
@@ -81,8 +86,9 @@ def finish_pymc_result(problem, record, full, *, log_likelihood, progressbar: bo
     Shared by the engines that call ``pm.sample`` ("pymc", "nutpie", "numpyro", "blackjax"): the warm-up groups
     are split off, the result is completed by :func:`bayeskit.results.complete_pymc_inference_data` (dims and
     coords, Deterministics, observed and constant data, pointwise log-likelihood), PyMC's convergence checks run
-    and are recorded, and ``attrs`` get ``sampling_time_s`` (PyMC's measure of the sampling loop),
-    ``n_divergences``, ``max_r_hat`` and ``acceptance_rate``.
+    and are recorded, and ``attrs`` get ``sampling_time_s`` (PyMC's measure of the sampler call),
+    ``sampling_without_compile_s`` (the same; the JAX engines subtract the compilation inside their call),
+    ``result_time_s`` (the seconds spent here), ``n_divergences``, ``max_r_hat`` and ``acceptance_rate``.
 
     Parameters
     ----------
@@ -107,6 +113,7 @@ def finish_pymc_result(problem, record, full, *, log_likelihood, progressbar: bo
     """
     from bayeskit.results import complete_pymc_inference_data
 
+    start = time.perf_counter()
     warm = full.get("warmup_sample_stats")
     idata = full.__class__(**{g: full[g] for g in full.groups() if not g.startswith("warmup_")})
     idata = complete_pymc_inference_data(problem, idata, log_likelihood=log_likelihood)
@@ -115,8 +122,11 @@ def finish_pymc_result(problem, record, full, *, log_likelihood, progressbar: bo
     if compute_convergence_checks:
         with pymc_progress_logs(progressbar):  # PyMC's info-level notes ("run 4 chains") follow the progress bar
             _convergence_checks(idata, model, record, quiet=quiet)
+    sampling_time = float(idata.posterior.attrs.get("sampling_time", np.nan))
     attrs = {
-        "sampling_time_s": float(idata.posterior.attrs.get("sampling_time", np.nan)),
+        "sampling_time_s": sampling_time,
+        # PyMC and nutpie compile before the sampler call; the JAX engines overwrite this (their compilation is inside)
+        "sampling_without_compile_s": sampling_time,
         "n_divergences": int(stats["diverging"].sum()) if "diverging" in stats else None,
         "max_r_hat": _max_r_hat(idata, model),
     }
@@ -124,6 +134,7 @@ def finish_pymc_result(problem, record, full, *, log_likelihood, progressbar: bo
         attrs["acceptance_rate"] = float(np.nanmean(stats["acceptance_rate"].values))
     elif "accepted" in stats:
         attrs["acceptance_rate"] = float(np.nanmean(stats["accepted"].values))
+    attrs["result_time_s"] = time.perf_counter() - start
     idata.attrs.update(attrs)
     return idata, warm
 
