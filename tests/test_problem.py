@@ -257,3 +257,17 @@ def test_points_outside_the_support_are_minus_inf_for_every_density_in_a_mixed_b
             assert np.isfinite(out[[0, 2]]).all(), (problem, method.__name__, out)
             # one bad point never changes the others
             np.testing.assert_array_equal(out[[0, 2]], method(x[[0, 2]]))
+
+
+def test_an_empty_batch_gives_empty_values():
+    # Regression check: a batch of no points (a sampler's empty proposal set) gives arrays of shape (0,) on both
+    # paths, instead of failing in a reshape.
+    scipy_problem = Problem({"a": stats.norm(0, 1), "b": (stats.norm(0, 1), 3)}, lambda d: -0.5 * d["a"] ** 2)
+    from_pymc = ten_gift_model().problem()
+    for problem in (scipy_problem, from_pymc):
+        empty = np.zeros((0, problem.ndim))
+        for method in (problem.log_likelihood, problem.log_prior, problem.log_posterior):
+            assert method(empty).shape == (0,)
+    z_empty = np.zeros((0, from_pymc.unconstrained_ndim))
+    value, grad = from_pymc.log_density_and_grad(z_empty)
+    assert from_pymc.log_density(z_empty).shape == value.shape == (0,) and grad.shape == z_empty.shape
