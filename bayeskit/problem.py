@@ -240,7 +240,7 @@ class Problem:
             n_prior = len(self.layout.names)
             terms = np.zeros((len(x), n_prior + 1))  # prior terms, then the log-likelihood
             for k, name in enumerate(self.layout.names):
-                terms[:, k] = self._prior_logpdf(name, values[name]).reshape(len(x), -1).sum(axis=1)
+                terms[:, k] = self._prior_logpdf(name, values[name]).reshape(len(x), -1).sum(axis=1) if len(x) else 0.0
             inside = ~np.any(terms[:, :n_prior] == -np.inf, axis=1)
             n_inside = int(inside.sum())
             if n_inside:
@@ -518,6 +518,12 @@ class Problem:
         if outside.size:
             r, c = (int(i) for i in outside[0])
             raise ValueError(f"prior_transform takes values in [0, 1]; u[{r}, {c}] = {u[r, c]}")
+        return self._transform_checked_unit(u)
+
+    def _transform_checked_unit(self, u: np.ndarray) -> np.ndarray:
+        """The body of :meth:`prior_transform`, for a float array ``u`` of shape ``(n, ndim)`` in ``[0, 1]``
+        that the caller has already checked (a nested sampler's own draws, see
+        :func:`bayeskit.engines.ultranest.run`)."""
         if self.pymc_model is not None:
             return self._compiled.transform(u)
         parts = {}
@@ -530,6 +536,72 @@ class Problem:
         return np.concatenate([parts[n] for n in self.layout.names], axis=1).astype(float)
 
     # ------------------------------------------------------------------ helpers for engines
+    def _log_likelihood_from_transform(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`log_likelihood` of points produced by this Problem's own :meth:`prior_transform` (or rows of
+        them), for nested samplers: the same values without the per-call re-checks where that is safe.
+
+        A point from the prior transform has the right shape and lies in the support, so the prior terms that
+        :meth:`log_likelihood` computes only to mask points outside the support can be skipped. This is taken on
+        trust only as far as it is cheap to confirm: the fast path applies to Problems with SciPy priors and no
+        discrete parameter, and to a float batch of shape ``(n, ndim)`` whose every coordinate lies strictly inside
+        its prior's support interval (NaN and infinities fail that test), where the prior density is positive.
+        Anything else (a PyMC model, a discrete parameter, a point on or outside a bound, another shape or type)
+        goes through :meth:`log_likelihood` with all its checks. The user's log-likelihood gets the same arrays
+        either way, and its answer the same checks and errors (wrong shape, +inf, NaN). Adds ``n`` to
+        :attr:`n_evaluations`.
+
+        Only where SciPy's log density underflows to ``-inf`` strictly inside the support (far in a tail, beyond
+        what the transform of a sampler's draws reaches except for extreme priors) would the two differ:
+        :meth:`log_likelihood` masks such a point, this path keeps its likelihood.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (n, ndim)
+            Points from :meth:`prior_transform`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+            Log likelihood, as :meth:`log_likelihood` gives it.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`log_likelihood`.
+        """
+        bounds = self._open_support_bounds()
+        if (bounds is None or not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.ndim != 2
+                or x.shape[1] != self.ndim or not len(x) or not ((x > bounds[0]).all() and (x < bounds[1]).all())):
+            return self.log_likelihood(x)
+        self.n_evaluations += len(x)
+        raw = self._user_loglik(self.layout.split(x))
+        out = np.array(raw, dtype=float).reshape(-1)  # a copy, as log_likelihood returns: never the user's array
+        if out.shape != (len(x),):
+            raise ValueError(
+                f"log_likelihood must return shape ({len(x)},) for a batch of that many points, got {np.shape(raw)}")
+        if not np.isfinite(np.add.reduce(out)):  # a -inf is a value; +inf and NaN get log_likelihood's errors
+            if np.any(out == np.inf):
+                raise ValueError("log_likelihood returned +inf")
+            n_prior = len(self.layout.names)
+            terms = np.zeros((len(x), n_prior + 1))  # every prior term finite: all points inside the support
+            terms[:, n_prior] = out
+            return _combine(terms, n_prior, list(self.layout.names) + ["log_likelihood"], x, "likelihood")
+        return out
+
+    def _open_support_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per-coordinate ``(lower, upper)`` support bounds of the SciPy priors (``dist.support()``), strictly
+        inside which each prior density is positive; None for a PyMC model or a discrete parameter (no fast
+        path). Computed once."""
+        if "_open_bounds" not in self.__dict__:
+            bounds = None
+            if self.pymc_model is None and not self.has_discrete:
+                lower, upper = np.empty(self.ndim), np.empty(self.ndim)
+                for name, sl in self.layout.slices.items():
+                    lower[sl], upper[sl] = (float(b) for b in self._dists[name].support())
+                bounds = (lower, upper)
+            self._open_bounds = bounds
+        return self._open_bounds
+
     def initial_points(self, n: int, seed=None) -> np.ndarray:
         """``n`` starting points inside the support.
 

@@ -4,9 +4,12 @@ and dynesty beside them for scale.
 Models: the 4-gift posterior (a Gaussian prior and likelihood) and the two Gaussian shells of
 :func:`bayeskit.models.benchmarks.gaussian_shells` in 2 and 5 dimensions. Each is written once in NumPy; bayeskit gets it as a Problem from scipy priors and that
 log-likelihood, raw UltraNest gets the same functions. The same seed gives both the same calls and log Z, so the
-wall-time ratio is the wrapper's own cost. Runs alternate (raw, wrapped) per seed, so load hits both alike.
+wall-time ratio is the wrapper's own cost. A third run, "checked", drives UltraNest through the Problem's public
+methods (``problem.log_likelihood`` with its support mask and checks, ``problem.prior_transform``), as the engine did
+before its fast path for points of the prior transform (issue 15); it must give the same calls and log Z too. Runs
+alternate (raw, bk.sample, checked) per seed, so load hits all alike.
 
-    python benchmarks/ultranest_wrapper.py [--seeds 3] [--no-dynesty]
+    python benchmarks/ultranest_wrapper.py [--seeds 3] [--no-dynesty] [--no-checked] [--cases gifts shells2 shells5]
 """
 
 from __future__ import annotations
@@ -73,6 +76,12 @@ def run_wrapped(priors, loglike_dict, seed):
     return time.perf_counter() - t, idata.attrs["log_evidence"], idata.attrs["ncall"]
 
 
+def run_checked(priors, loglike_dict, seed):
+    """UltraNest through the Problem's public, checked methods, as ``bk.sample`` drove it before the fast path."""
+    problem = bk.Problem(priors, loglike_dict)
+    return run_raw(lambda x: np.maximum(problem.log_likelihood(x), -1e300), problem.prior_transform, problem.ndim, seed)
+
+
 def run_dynesty(loglike, transform, ndim, seed):
     import dynesty
 
@@ -90,16 +99,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-dynesty", action="store_true")
+    parser.add_argument("--no-checked", action="store_true", help="skip the run through the Problem's checked methods")
+    parser.add_argument("--cases", nargs="+", choices=["gifts", "shells2", "shells5"],
+                        default=["gifts", "shells2", "shells5"])
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="Sampling from region seems inefficient")  # both runs alike
+    import arviz  # noqa: F401  (bk.sample's result is an InferenceData: import ArviZ once, before any timed run)
     try:
         import dynesty  # noqa: F401
         with_dynesty = not args.no_dynesty
     except ImportError:
         with_dynesty = False
     print(f"{N_LIVE} live points, region sampling with batches of 128; medians over {args.seeds} seeds")
-    for name, priors, loglike_dict, loglike, transform, ndim in (gift_case(), shells_case(2), shells_case(5)):
-        raw, wrapped, dyn = [], [], []
+    builders = {"gifts": gift_case, "shells2": lambda: shells_case(2), "shells5": lambda: shells_case(5)}
+    for name, priors, loglike_dict, loglike, transform, ndim in (builders[case]() for case in args.cases):
+        raw, wrapped, checked, dyn = [], [], [], []
         for seed in range(args.seeds):
             t_raw, z_raw, n_raw = run_raw(loglike, transform, ndim, seed)
             t_bk, z_bk, n_bk = run_wrapped(priors, loglike_dict, seed)
@@ -108,13 +122,21 @@ def main() -> None:
             same = "same calls and log Z" if (n_raw == n_bk and abs(z_raw - z_bk) < 1e-9) else \
                 f"DIFFERENT: ncall {n_raw} vs {n_bk}, log Z {z_raw:.4f} vs {z_bk:.4f}"
             line = f"  {name:12s} seed {seed}: raw {t_raw:6.2f} s, bk.sample {t_bk:6.2f} s ({same}; log Z {z_bk:.3f})"
+            if not args.no_checked:
+                t_ch, z_ch, n_ch = run_checked(priors, loglike_dict, seed)
+                checked.append(t_ch)
+                # the fast path must not change a single likelihood value: bit-identical log Z and calls
+                same = "same" if (n_ch, float(z_ch)) == (n_bk, float(z_bk)) else \
+                    f"DIFFERENT: ncall {n_ch}, log Z {z_ch!r} against {z_bk!r}"
+                line += f"; checked {t_ch:6.2f} s ({same})"
             if with_dynesty:
                 t_dy, z_dy, n_dy = run_dynesty(loglike, transform, ndim, seed)
                 dyn.append(t_dy)
                 line += f"; dynesty {t_dy:6.2f} s, {n_dy} calls, log Z {z_dy:.3f} (UltraNest {n_raw} calls)"
             print(line, flush=True)
         ratio = np.median(wrapped) / np.median(raw)
-        extra = f", dynesty/raw UltraNest {np.median(dyn) / np.median(raw):.2f}x" if dyn else ""
+        extra = f", checked methods / raw {np.median(checked) / np.median(raw):.2f}x" if checked else ""
+        extra += f", dynesty/raw UltraNest {np.median(dyn) / np.median(raw):.2f}x" if dyn else ""
         print(f"{name}: bk.sample / raw UltraNest = {ratio:.2f}x (goal <= 1.2x){extra}", flush=True)
 
 

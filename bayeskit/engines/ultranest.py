@@ -71,11 +71,21 @@ def run(problem, record, *, draws, chains, seed, progressbar, min_num_live_point
     labels = problem.layout.labels
 
     if vectorized:
-        def loglike(x):
-            # UltraNest wants finite numbers: a point outside the support gets -1e300
-            return np.maximum(problem.log_likelihood(x), -1e300)
+        ndim = problem.ndim
 
-        transform = problem.prior_transform
+        def loglike(x):
+            # UltraNest passes only points of the transform below (or rows of them): the Problem's fast path
+            # skips the support mask it would compute from the prior terms (see its docstring for what it checks).
+            # UltraNest wants finite numbers: a point outside the support gets -1e300
+            return np.maximum(problem._log_likelihood_from_transform(x), -1e300)
+
+        def transform(u):
+            # UltraNest's own draws; checked here with two comparisons (which NaN fails), anything else gets
+            # prior_transform's checks and errors
+            if (isinstance(u, np.ndarray) and u.dtype == np.float64 and u.ndim == 2 and u.shape[1] == ndim
+                    and (u >= 0).all() and (u <= 1).all()):
+                return problem._transform_checked_unit(u)
+            return problem.prior_transform(u)
     else:
         def loglike(x):
             return max(float(problem.log_likelihood(x[None, :])[0]), -1e300)
