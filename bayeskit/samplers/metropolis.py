@@ -22,6 +22,7 @@ Andrieu, C., Thoms, J. (2008). A tutorial on adaptive MCMC. Stat. Comput. 18, 34
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -192,15 +193,138 @@ def _advance(position: np.ndarray, lp: np.ndarray, scale: float, chol_t: np.ndar
     return proposal, proposal_lp, accepted, accept_prob
 
 
+#: Steps whose random numbers (the proposals' normals and the acceptances' uniforms) the driver draws in one call
+#: each: two NumPy calls per block instead of per step, which is much of the sampler's own cost when the
+#: log-density is cheap. A fixed constant, so the same seed gives the same draws on every machine; only when 64
+#: steps would need more than ``_BLOCK_VALUES`` normals (large chains x ndim) does the block shrink, by a rule of
+#: ``chains`` and ``ndim`` alone, to keep its memory bounded (2 MB).
+_BLOCK_STEPS = 64
+_BLOCK_VALUES = 1 << 18
+
+
+def _block_size(chains: int, ndim: int) -> int:
+    """Steps per block of random draws for ``chains`` chains in ``ndim`` dimensions (see ``_BLOCK_STEPS``)."""
+    return max(1, min(_BLOCK_STEPS, _BLOCK_VALUES // (chains * ndim)))
+
+
+def _blocks(stop: int, ends: Sequence[int], size: int):
+    """Chunks ``(a, b)`` of at most ``size`` steps covering ``[0, stop)``, none crossing an element of ``ends``
+    (the warm-up steps after which the proposal changes shape, so that a block is drawn with one proposal)."""
+    a = 0
+    for end in sorted({e for e in ends if 0 < e < stop} | {stop}):
+        while a < end:
+            b = min(a + size, end)
+            yield a, b
+            a = b
+
+
+def _draw_block(rng: np.random.Generator, n: int, chains: int, chol_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The random numbers of ``n`` steps: proposal directions ``z @ chol.T`` with ``z ~ N(0, I)``, shape
+    ``(n, chains, ndim)`` (to be multiplied by the scale), and ``log u`` with ``u ~ U(0, 1)``, shape ``(n, chains)``.
+
+    A step accepts when ``log u < log r``, which has probability ``min(1, r)``: the rule of :func:`step`."""
+    ndim = chol_t.shape[0]
+    z = rng.standard_normal((n, chains, ndim))
+    if np.count_nonzero(chol_t) == np.count_nonzero(np.diagonal(chol_t)):  # diagonal: scale each coordinate
+        directions = z * np.diagonal(chol_t)
+    else:
+        directions = (z.reshape(n * chains, ndim) @ chol_t).reshape(n, chains, ndim)
+    with np.errstate(divide="ignore"):  # u = 0 gives log u = -inf, which accepts any finite ratio, as u < r would
+        log_u = np.log(rng.random((n, chains)))
+    return directions, log_u
+
+
+def _check_block(log_dens: np.ndarray, points: np.ndarray) -> None:
+    """Raise :func:`~bayeskit._checks.evaluate_batch`'s error for the first step of a block whose
+    log-densities ``(n, chains)`` hold NaN or ``+inf``, naming the point ``(n, chains, ndim)`` that gave it.
+
+    The driver checks the values once per block rather than once per step. A NaN or ``+inf`` proposal is
+    always accepted (``log u >= NaN`` and ``log u >= inf`` are false), so it is in the block's record."""
+    total = float(np.add.reduce(log_dens, axis=None))  # NaN or +inf anywhere makes the sum NaN or +inf
+    if total != total or total == np.inf:
+        first = int(np.flatnonzero((np.isnan(log_dens) | (log_dens == np.inf)).any(axis=1))[0])
+        evaluate_batch(lambda _: log_dens[first], points[first], "log_density")  # raises its message for that step
+
+
+def _warm_up(log_density: LogDensity, state: MetropolisState, tune: int, windows: Sequence[int],
+             target_accept: float, rng: np.random.Generator, bar) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """``tune`` steps from ``state``, adapting the scale after every step (Robbins-Monro, towards
+    ``target_accept``) and the proposal covariance after each step in ``windows``; returns the final position,
+    log-density, scale and transposed Cholesky factor. The loop works on bare arrays, not a MetropolisState:
+    at a few microseconds per rebuild, that bookkeeping would rival a cheap log-density."""
+    position, log_dens, scale, chol_t = state.position, state.log_density, state.scale, state.chol.T
+    chains, ndim = position.shape
+    integer = _integer_index(state.integer)
+    store = np.empty((tune, chains, ndim)) if windows else None  # warm-up draws, to learn the covariance from
+    window_start, since_update = 0, 0
+    for a, b in _blocks(tune, windows, _block_size(chains, ndim)):
+        directions, log_u = _draw_block(rng, b - a, chains, chol_t)
+        points = store[a:b] if store is not None else np.empty_like(directions)
+        log_dens_block = np.empty((b - a, chains))
+        for k, (proposal, direction, log_u_k, log_dens_k) in enumerate(zip(points, directions, log_u, log_dens_block)):
+            np.multiply(direction, scale, out=proposal)
+            if integer is not None:  # integer coordinates take the rounded step: still symmetric
+                proposal[:, integer] = np.rint(proposal[:, integer])
+            proposal += position
+            proposal_lp = evaluate_batch(log_density, proposal, "log_density", check_values=False)
+            log_ratio = proposal_lp - log_dens  # -inf outside the support: always rejected
+            rejected = log_u_k >= log_ratio
+            np.copyto(proposal, position, where=rejected[:, None])  # rejected chains stay where they were
+            np.copyto(log_dens_k, proposal_lp)
+            np.copyto(log_dens_k, log_dens, where=rejected)
+            position, log_dens = proposal, log_dens_k
+            # Robbins-Monro: nudge log(scale) towards the target acceptance, with decaying gain.
+            since_update += 1
+            accept_prob = float(np.add.reduce(np.exp(np.minimum(log_ratio, 0.0, out=log_ratio), out=log_ratio)))
+            if accept_prob != accept_prob:  # a NaN log-density: stop now, before the scale turns NaN
+                _check_block(log_dens_block[: k + 1], points[: k + 1])
+            scale *= math.exp(since_update**-0.6 * (accept_prob / chains - target_accept))
+        _check_block(log_dens_block, points)
+        bar.update(b - a)
+        if b in windows:
+            chol_t = _learn_covariance(store[window_start:b], state.integer).T
+            scale = 2.38 / math.sqrt(ndim)
+            window_start, since_update = b, 0
+    return position, log_dens, scale, chol_t
+
+
+def _draw(log_density: LogDensity, position: np.ndarray, log_dens: np.ndarray, scale: float, chol_t: np.ndarray,
+          integer_mask: np.ndarray, draws: int, rng: np.random.Generator, bar) -> tuple[np.ndarray, ...]:
+    """``draws`` recorded steps with a fixed proposal: returns the positions ``(draws, chains, ndim)``, which
+    chains accepted ``(draws, chains)`` and the log-densities ``(draws, chains)``. Each proposal is built in its
+    row of the record, and the rejected chains' rows are then copied back from the previous row."""
+    chains, ndim = position.shape
+    integer = _integer_index(integer_mask)
+    samples = np.empty((draws, chains, ndim))
+    rejected = np.empty((draws, chains), bool)
+    lp = np.empty((draws, chains))
+    for a, b in _blocks(draws, (), _block_size(chains, ndim)):
+        directions, log_u = _draw_block(rng, b - a, chains, chol_t)
+        directions *= scale
+        if integer is not None:  # integer coordinates take the rounded step: still symmetric
+            directions[..., integer] = np.rint(directions[..., integer])
+        for proposal, delta, log_u_k, rejected_k, lp_k in zip(samples[a:b], directions, log_u, rejected[a:b], lp[a:b]):
+            np.add(position, delta, out=proposal)
+            proposal_lp = evaluate_batch(log_density, proposal, "log_density", check_values=False)
+            np.greater_equal(log_u_k, proposal_lp - log_dens, out=rejected_k)  # accept when log u < log r
+            np.copyto(proposal, position, where=rejected_k[:, None])  # rejected chains stay where they were
+            np.copyto(lp_k, proposal_lp)
+            np.copyto(lp_k, log_dens, where=rejected_k)
+            position, log_dens = proposal, lp_k
+        _check_block(lp[a:b], samples[a:b])
+        bar.update(b - a)
+    return samples, ~rejected, lp
+
+
 def _learn_covariance(window: np.ndarray, integer: np.ndarray) -> np.ndarray:
-    """Cholesky factor of the within-chain covariance of warm-up draws ``(chains, n, ndim)``.
+    """Cholesky factor of the within-chain covariance of warm-up draws ``(n, chains, ndim)``.
 
     Each chain is centred on its own mean, so chains that have not met yet do not inflate it.
     A small ridge relative to each variance keeps it positive definite; integer coordinates
     keep a variance of at least 1/4 so that they can still move.
     """
-    chains, n, ndim = window.shape
-    centred = (window - window.mean(axis=1, keepdims=True)).reshape(-1, ndim)
+    n, chains, ndim = window.shape
+    centred = (window - window.mean(axis=0, keepdims=True)).reshape(-1, ndim)
     cov = centred.T @ centred / max(chains * (n - 1), 1)
     variances = np.diag(cov).copy()
     floor = np.where(integer, 0.25, 1e-12 * max(variances.max(), 1e-300))
@@ -296,6 +420,20 @@ def metropolis(
         ``posterior`` with dims ``(chain, draw, ...)``; ``sample_stats`` with ``accepted`` and ``lp``
         (the log-density); ``attrs`` with engine, seed, wall_time_s, n_evaluations,
         acceptance_rate, proposal_scale.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or ``log_density`` answering with the wrong shape, NaN or ``+inf``. The values are
+        checked once per block of up to 64 steps, so such an error comes at the end of its block, naming the
+        step's point that gave it.
+
+    Notes
+    -----
+    Each step is the step of :func:`step`: the same proposal and acceptance rule. For speed the driver draws
+    the random numbers of up to 64 steps in one call (all normals of the block, then all uniforms) and compares
+    ``log u`` with the log ratio, so a seed gives other draws than a loop of :func:`step` calls would; the
+    Markov chain, and so the distribution of the draws, is the same.
     """
     draws, tune, chains, start_points = check_sampler_arguments(log_density, "log_density", initial, draws, tune, chains)
     ndim = start_points.shape[1]
@@ -321,51 +459,15 @@ def metropolis(
         chol = np.diag(sd)
 
     rng = as_rng(seed)
-    n_evals = 0
-
-    def counted(x):
-        nonlocal n_evals
-        n_evals += x.shape[0]
-        return log_density(x)
-
-    started = time.perf_counter()
-    state = init(counted, start_points, scale=1.0 if chol is not None else None, chol=chol, integer=mask)
-    windows = set(_windows(tune)) if adapt_covariance else set()
-    window_start, since_update = 0, 0
-    warmup = np.empty((chains, tune, ndim)) if windows else None
-
-    # The loop works on bare arrays (state.position, ...) rather than rebuilding a MetropolisState each step:
-    # at a few microseconds per rebuild, that bookkeeping would rival a cheap log-density.
-    position, log_dens, scale, chol_t = state.position, state.log_density, state.scale, state.chol.T
-    integer_index = _integer_index(mask)
-    samples_by_draw = np.empty((draws, chains, ndim))  # filled one contiguous row per draw
-    accepted = np.empty((draws, chains), bool)
-    lp = np.empty((draws, chains))
     from tqdm import tqdm
 
+    started = time.perf_counter()
+    state = init(log_density, start_points, scale=1.0 if chol is not None else None, chol=chol, integer=mask)
+    windows = _windows(tune) if adapt_covariance else []
     with tqdm(total=tune + draws, disable=not progressbar, desc="metropolis", leave=False, mininterval=0.5) as bar:
-        for i in range(tune + draws):
-            position, log_dens, step_accepted, accept_prob = _advance(
-                position, log_dens, scale, chol_t, integer_index, counted, rng)
-            if i < tune:
-                # Robbins-Monro: nudge log(scale) towards the target acceptance, with decaying gain.
-                since_update += 1
-                gain = since_update ** -0.6
-                scale = float(scale * np.exp(gain * (accept_prob.mean() - target_accept)))
-                if warmup is not None:
-                    warmup[:, i] = position
-                if i + 1 in windows:
-                    chol_t = _learn_covariance(warmup[:, window_start : i + 1], mask).T
-                    scale = 2.38 / np.sqrt(ndim)
-                    window_start, since_update = i + 1, 0
-            else:
-                j = i - tune
-                samples_by_draw[j] = position
-                accepted[j] = step_accepted
-                lp[j] = log_dens
-            if i % 64 == 63:
-                bar.update(64)
-        bar.update((tune + draws) % 64)
+        position, log_dens, scale, chol_t = _warm_up(log_density, state, tune, windows, target_accept, rng, bar)
+        samples_by_draw, accepted, lp = _draw(log_density, position, log_dens, scale, chol_t, mask, draws, rng, bar)
+    n_evals = chains * (1 + tune + draws)  # init, then one evaluation per chain per step
     samples = samples_by_draw.transpose(1, 0, 2)
     accepted, lp = accepted.T, lp.T
     wall = time.perf_counter() - started
