@@ -38,7 +38,7 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 JAX_COMPILATION_CACHE_DIR=$(abspath build/jax-cache) \
 	JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1 \
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly -q \
-		-n $(JOBS) --dist loadfile
+		-n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
