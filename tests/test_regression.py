@@ -25,8 +25,11 @@ def test_conditional_posterior_and_marginal_likelihood_match_the_dense_formulas(
 
 
 def test_reference_matches_two_dimensional_quadrature():
-    """One coefficient and sigma: the reference's 1-D integral over sigma against a 2-D grid over (beta, sigma)
-    (Simpson on 801^2 points; both errors are far below 1e-6 here)."""
+    """One coefficient and sigma: the reference's 1-D integral over sigma against a 2-D grid over (beta, sigma).
+    Simpson on 201^2 points (spacing 0.12-0.13 posterior sd): on this smooth, fast-decaying integrand the rule
+    converges spectrally; grids of 101, 151, 201, 401 and 801 points per axis gave means and sds equal to 2e-15
+    relative and the same log-evidence to the last digit, so the grid's error is far below the tolerances (1e-7
+    means, 1e-5 sds, 1e-6 log Z)."""
     from scipy import stats
 
     X, y = data(200, 1)
@@ -39,7 +42,7 @@ def test_reference_matches_two_dimensional_quadrature():
 
     b, s = ref.mean["beta[0]"], ref.mean["sigma"]
     grid = bk.exact.grid_posterior(log_joint, bounds=[(b - 12 * ref.sd["beta[0]"], b + 12 * ref.sd["beta[0]"]),
-                                                      (s - 12 * ref.sd["sigma"], s + 14 * ref.sd["sigma"])], n=801)
+                                                      (s - 12 * ref.sd["sigma"], s + 14 * ref.sd["sigma"])], n=201)
     np.testing.assert_allclose([ref.mean["beta[0]"], ref.mean["sigma"]], grid.mean, rtol=1e-7)
     np.testing.assert_allclose([ref.sd["beta[0]"], ref.sd["sigma"]], grid.sd, rtol=1e-5)
     assert ref.log_evidence == pytest.approx(grid.log_evidence, abs=1e-6)
