@@ -82,7 +82,9 @@ def interval_coverage(model, data_name: str, observed_name: str, n_sims: int, le
     level
         Probability of the central intervals, in (0, 1).
     engine, sample_kwargs
-        Passed to :func:`bayeskit.sample` for every fit (e.g. ``draws``, ``chains``, ``tune``).
+        Passed to :func:`bayeskit.sample` for every fit (e.g. ``draws``, ``chains``, ``tune``). ``log_likelihood``
+        defaults to False here: the intervals need only the posterior draws, and the pointwise log-likelihood
+        would be compiled and evaluated for every fit.
     seed
         Seeds the simulated parameters and data, and one seed per fit drawn from it in advance.
     progressbar
@@ -131,11 +133,14 @@ def interval_coverage(model, data_name: str, observed_name: str, n_sims: int, le
     observed = [v.name for v in model.observed_RVs]
     if observed_name not in observed:
         raise ValueError(f"the model has no observed variable {observed_name!r}; it has {observed}")
+    sample_kwargs.setdefault("log_likelihood", False)  # the intervals read only the posterior
     rng = as_rng(seed)
     problem = Problem.from_pymc(model)
     layout = problem.layout
     *params, data = pm.draw([model[n] for n in layout.names] + [model[observed_name]], draws=n_sims,
                             random_seed=rng)
+    if n_sims == 1:  # pm.draw gives one draw without its leading axis
+        params, data = [p[None] for p in params], data[None]
     truth = np.stack([layout.flatten({n: p[i] for n, p in zip(layout.names, params)}) for i in range(n_sims)])
     fit_seeds = [int(s) for s in rng.integers(2**63 - 1, size=n_sims)]  # one per fit: the same serially or not
     q = [(1 - level) / 2, (1 + level) / 2]

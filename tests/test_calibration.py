@@ -9,7 +9,7 @@ from bayeskit.calibration import interval_coverage
 N_SIMS = 100
 #: The coverage study reads only the posterior draws: the pointwise log-likelihood group, which bk.sample would
 #: otherwise compile and evaluate for every fit (about half of a fit's time here), is skipped. The draws, and so
-#: the intervals, are the same with or without it.
+#: the intervals, are the same with or without it. (interval_coverage defaults to this; the tests say it anyway.)
 NO_LOG_LIKELIHOOD = dict(log_likelihood=False)
 
 
@@ -40,6 +40,12 @@ def test_a_sampler_that_does_not_move_is_caught():
     cov = interval_coverage(conjugate_model(), "y", "obs", N_SIMS, level=0.9, seed=5, progressbar=False,
                             draws=50, tune=0, chains=4, proposal_sd=1e-9, **NO_LOG_LIKELIHOOD)
     assert cov.rate < 0.9 - cov.tolerance()
+
+
+def test_one_simulation_works():
+    # Regression check: pm.draw gives a single draw without its leading axis, which once failed in indexing
+    cov = interval_coverage(conjugate_model(), "y", "obs", 1, seed=5, progressbar=False, draws=50, tune=50, chains=2)
+    assert cov.truth.shape == (1, 2) and cov.lower.shape == cov.upper.shape == (1, 2)
 
 
 def test_bad_names_are_refused():
