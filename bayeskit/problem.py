@@ -245,14 +245,7 @@ class Problem:
             n_inside = int(inside.sum())
             if n_inside:
                 sub = values if n_inside == len(x) else {k: v[inside] for k, v in values.items()}
-                out = np.asarray(self._user_loglik(sub), dtype=float).reshape(-1)
-                if out.shape != (n_inside,):
-                    raise ValueError(
-                        f"log_likelihood must return shape ({n_inside},) for a batch of that many points, "
-                        f"got {np.shape(self._user_loglik(sub))}"
-                    )
-                if np.any(out == np.inf):
-                    raise ValueError("log_likelihood returned +inf")
+                out = self._call_log_likelihood(sub, n_inside)
                 if n_inside == len(x):
                     terms[:, n_prior] = out
                 else:
@@ -574,18 +567,26 @@ class Problem:
                 or x.shape[1] != self.ndim or not len(x) or not ((x > bounds[0]).all() and (x < bounds[1]).all())):
             return self.log_likelihood(x)
         self.n_evaluations += len(x)
-        raw = self._user_loglik(self.layout.split(x))
-        out = np.array(raw, dtype=float).reshape(-1)  # a copy, as log_likelihood returns: never the user's array
-        if out.shape != (len(x),):
-            raise ValueError(
-                f"log_likelihood must return shape ({len(x)},) for a batch of that many points, got {np.shape(raw)}")
-        if not np.isfinite(np.add.reduce(out)):  # a -inf is a value; +inf and NaN get log_likelihood's errors
-            if np.any(out == np.inf):
-                raise ValueError("log_likelihood returned +inf")
+        # a copy, as log_likelihood returns: never the user's array
+        out = np.array(self._call_log_likelihood(self.layout.split(x), len(x)))
+        if np.isnan(np.add.reduce(out)):  # a -inf is a value; a NaN gets log_likelihood's error
             n_prior = len(self.layout.names)
             terms = np.zeros((len(x), n_prior + 1))  # every prior term finite: all points inside the support
             terms[:, n_prior] = out
             return _combine(terms, n_prior, list(self.layout.names) + ["log_likelihood"], x, "likelihood")
+        return out
+
+    def _call_log_likelihood(self, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """The user's log-likelihood of ``n`` points given as ``values`` (one array per parameter), as floats of
+        shape ``(n,)``; raises for another shape or a ``+inf`` (a NaN is left to :func:`_combine`, which names
+        the point)."""
+        raw = self._user_loglik(values)
+        out = np.asarray(raw, dtype=float).reshape(-1)
+        if out.shape != (n,):
+            raise ValueError(f"log_likelihood must return shape ({n},) for a batch of that many points, "
+                             f"got {np.shape(raw)}")
+        if np.any(out == np.inf):
+            raise ValueError("log_likelihood returned +inf")
         return out
 
     def _open_support_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
